@@ -1,0 +1,139 @@
+"""The written agreement (MOU) between a school or district and a police agency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, Final, Self
+
+from .actor import Actor, ActorKind
+
+DEFAULT_MAX_SESSION: Final = timedelta(minutes=60)
+DEFAULT_MAX_EXTENSION: Final = timedelta(minutes=60)
+DEFAULT_MAX_VIEWERS: Final = 10
+DEFAULT_RETENTION_DAYS: Final = 365
+DEFAULT_FAILURE_LIMIT: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """The rules one agreement sets. Dates are whole days in `tz`."""
+
+    school: str
+    agency: str
+    valid_from: date
+    valid_until: date
+    cameras: frozenset[str]
+    private_cameras: frozenset[str] = frozenset()
+    allowed_users: frozenset[str] = frozenset()
+    max_session: timedelta = DEFAULT_MAX_SESSION
+    max_extension: timedelta = DEFAULT_MAX_EXTENSION
+    max_viewers: int = DEFAULT_MAX_VIEWERS
+    notify_targets: tuple[str, ...] = ()
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    failure_limit: int = DEFAULT_FAILURE_LIMIT
+    tz: tzinfo = field(default=UTC, compare=False)
+
+    @property
+    def starts_at(self) -> datetime:
+        """The first instant the agreement is in force."""
+        return datetime.combine(self.valid_from, time.min, self.tz)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The first instant after the agreement (midnight after its last day)."""
+        return datetime.combine(self.valid_until + timedelta(days=1), time.min, self.tz)
+
+    def in_force(self, now: datetime) -> bool:
+        """Whether anything may be activated at `now`."""
+        return self.starts_at <= now < self.ends_at
+
+    @property
+    def shareable_cameras(self) -> frozenset[str]:
+        """Eligible cameras that are not private: the most any session can show."""
+        return self.cameras - self.private_cameras
+
+    def may_act(self, actor: Actor) -> bool:
+        """Named users and automations may activate; everyone else is refused."""
+        if actor.kind is ActorKind.USER:
+            return actor.id is not None and actor.id in self.allowed_users
+        return actor.is_internal
+
+    def longest_session(self) -> timedelta:
+        """The longest any session can last: the maximum plus every extension."""
+        return self.max_session + self.max_extension
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], tz: tzinfo) -> Self:
+        """Build from a config entry's options; raises ValueError on bad data."""
+        try:
+            return cls(
+                school=str(options["school"]).strip(),
+                agency=str(options["agency"]).strip(),
+                valid_from=_as_date(options["valid_from"]),
+                valid_until=_as_date(options["valid_until"]),
+                cameras=_as_set(options.get("cameras", ())),
+                private_cameras=_as_set(options.get("private_cameras", ())),
+                allowed_users=_as_set(options.get("allowed_users", ())),
+                max_session=timedelta(
+                    minutes=int(options.get("max_session_minutes", 60))
+                ),
+                max_extension=timedelta(
+                    minutes=int(options.get("max_extension_minutes", 60))
+                ),
+                max_viewers=int(options.get("max_viewers", DEFAULT_MAX_VIEWERS)),
+                notify_targets=tuple(options.get("notify_targets", ())),
+                retention_days=int(
+                    options.get("retention_days", DEFAULT_RETENTION_DAYS)
+                ),
+                failure_limit=min(
+                    DEFAULT_FAILURE_LIMIT,
+                    int(options.get("failure_limit", DEFAULT_FAILURE_LIMIT)),
+                ),
+                tz=tz,
+            ).validated()
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"agreement option missing or malformed: {err}") from err
+
+    def validated(self) -> Self:
+        """Return self when the rules are coherent, else raise ValueError."""
+        problems = list(self.problems())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def problems(self) -> Iterable[str]:
+        """Every way these rules are incoherent (the config flow shows them)."""
+        if not self.school:
+            yield "school_required"
+        if not self.agency:
+            yield "agency_required"
+        if self.valid_until < self.valid_from:
+            yield "dates_reversed"
+        if not self.shareable_cameras:
+            yield "no_shareable_cameras"
+        if self.max_session <= timedelta(0):
+            yield "max_session_invalid"
+        if self.max_extension < timedelta(0):
+            yield "max_extension_invalid"
+        if self.max_viewers < 1:
+            yield "max_viewers_invalid"
+        if self.retention_days < 1:
+            yield "retention_invalid"
+        if not 1 <= self.failure_limit <= DEFAULT_FAILURE_LIMIT:
+            yield "failure_limit_invalid"
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _as_set(values: Any) -> frozenset[str]:
+    if isinstance(values, str):
+        return frozenset({values})
+    return frozenset(str(v) for v in values)
