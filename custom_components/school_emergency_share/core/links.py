@@ -8,25 +8,32 @@ the agreement and the clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
 import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final, Self
 
 from .actor import Actor
 from .agreement import Agreement
 from .errors import Refusal, RefusalCode
-from .session import Session, check_cameras, check_permission
+from .session import (
+    Session,
+    agreement_not_in_force,
+    check_cameras,
+    check_permission,
+    require_open,
+)
 
 TOKEN_BYTES: Final = 24
 TOKEN_LENGTH: Final = 32  # base64url of 24 bytes, no padding
 _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{32}")
 LABEL_MAX: Final = 80
+DIGEST_LENGTH: Final = 64
 
 
 def new_token() -> str:
@@ -134,7 +141,7 @@ class ViewerLink:
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Read back what `as_dict` wrote; raises on anything malformed."""
         token_hash = str(data["token_hash"])
-        if len(token_hash) != 64:
+        if len(token_hash) != DIGEST_LENGTH:
             raise ValueError("token hash has the wrong length")
         cameras = data.get("cameras")
         return cls(
@@ -187,31 +194,15 @@ def issue(
     if request.minutes is not None and request.minutes <= 0:
         raise Refusal(RefusalCode.DURATION_INVALID)
     if now >= agreement.ends_at:
-        raise Refusal(
-            RefusalCode.AGREEMENT_NOT_IN_FORCE,
-            valid_from=agreement.valid_from.isoformat(),
-            valid_until=agreement.valid_until.isoformat(),
-        )
+        raise agreement_not_in_force(agreement)
     cameras = None
     if request.cameras is not None:
         cameras = check_cameras(agreement, request.cameras)
         if not cameras:
             raise Refusal(RefusalCode.NO_CAMERAS)
-    if request.standing:
-        session_id = None
-    else:
-        if session is None or not session.is_open(now):
-            raise Refusal(RefusalCode.NO_ACTIVE_SESSION)
-        if not agreement.in_force(now):
-            raise Refusal(
-                RefusalCode.AGREEMENT_NOT_IN_FORCE,
-                valid_from=agreement.valid_from.isoformat(),
-                valid_until=agreement.valid_until.isoformat(),
-            )
-        session_id = session.id
-        for camera in sorted(cameras or ()):
-            if camera not in session.cameras:
-                raise Refusal(RefusalCode.CAMERA_NOT_IN_SESSION, camera=camera)
+    session_id = None
+    if not request.standing:
+        session_id = _session_for_link(agreement, session, cameras, now).id
     expires_at = None
     if request.minutes is not None:
         expires_at = now + timedelta(minutes=request.minutes)
@@ -228,13 +219,29 @@ def issue(
     )
 
 
+def _session_for_link(
+    agreement: Agreement,
+    session: Session | None,
+    cameras: frozenset[str] | None,
+    now: datetime,
+) -> Session:
+    """A session link needs an open session that shares what it asks for."""
+    if not agreement.in_force(now):
+        raise agreement_not_in_force(agreement)
+    current = require_open(session, now)
+    for camera in sorted(cameras or ()):
+        if camera not in current.cameras:
+            raise Refusal(RefusalCode.CAMERA_NOT_IN_SESSION, camera=camera)
+    return current
+
+
+def find(links: Mapping[str, ViewerLink], link_id: str) -> ViewerLink:
+    """The link with `link_id`, or the refusal that says there is none."""
+    if (link := links.get(link_id)) is None:
+        raise Refusal(RefusalCode.LINK_NOT_FOUND, link_id=link_id)
+    return link
+
+
 def revoke(links: Iterable[ViewerLink], *, now: datetime) -> list[ViewerLink]:
     """Revoke every link given that is not revoked yet."""
     return [replace(link, revoked_at=now) for link in links if link.revoked_at is None]
-
-
-def is_spent(
-    link: ViewerLink, agreement: Agreement, session: Session | None, now: datetime
-) -> bool:
-    """A link that can never open anything again (pruned from storage)."""
-    return link.revoked_at is not None or now >= link.expiry(agreement, session)

@@ -102,8 +102,12 @@ class Session:
             incident_id=data.get("incident_id"),
             extensions=int(data.get("extensions", 0)),
             ended_at=_aware(data["ended_at"]) if data.get("ended_at") else None,
-            end_reason=EndReason(data["end_reason"]) if data.get("end_reason") else None,
-            ended_by=Actor.from_dict(data["ended_by"]) if data.get("ended_by") else None,
+            end_reason=EndReason(data["end_reason"])
+            if data.get("end_reason")
+            else None,
+            ended_by=Actor.from_dict(data["ended_by"])
+            if data.get("ended_by")
+            else None,
         )
         if not session.started_at < session.expires_at:
             raise ValueError("session deadline is not after its start")
@@ -124,6 +128,22 @@ def check_permission(agreement: Agreement, actor: Actor) -> None:
     """Refuse anyone the agreement does not name."""
     if not agreement.may_act(actor):
         raise Refusal(RefusalCode.USER_NOT_PERMITTED, actor=actor.describe())
+
+
+def agreement_not_in_force(agreement: Agreement) -> Refusal:
+    """The refusal for acting outside the agreement's dates."""
+    return Refusal(
+        RefusalCode.AGREEMENT_NOT_IN_FORCE,
+        valid_from=agreement.valid_from.isoformat(),
+        valid_until=agreement.valid_until.isoformat(),
+    )
+
+
+def require_open(current: Session | None, now: datetime) -> Session:
+    """The open session, or the refusal that says there is none."""
+    if current is None or not current.is_open(now):
+        raise Refusal(RefusalCode.NO_ACTIVE_SESSION)
+    return current
 
 
 def check_cameras(agreement: Agreement, cameras: Iterable[str]) -> frozenset[str]:
@@ -149,11 +169,7 @@ def activate(
     """Open a session, or raise the Refusal that says why not."""
     check_permission(agreement, actor)
     if not agreement.in_force(now):
-        raise Refusal(
-            RefusalCode.AGREEMENT_NOT_IN_FORCE,
-            valid_from=agreement.valid_from.isoformat(),
-            valid_until=agreement.valid_until.isoformat(),
-        )
+        raise agreement_not_in_force(agreement)
     if current is not None and current.is_open(now):
         raise Refusal(RefusalCode.ALREADY_ACTIVE)
     reason = request.reason.strip()
@@ -197,8 +213,7 @@ def extend(
 ) -> Session:
     """Move the deadline later, within the agreement's extension cap."""
     check_permission(agreement, actor)
-    if current is None or not current.is_open(now):
-        raise Refusal(RefusalCode.NO_ACTIVE_SESSION)
+    current = require_open(current, now)
     if minutes <= 0:
         raise Refusal(RefusalCode.DURATION_INVALID)
     allowance = agreement.max_extension - current.extended_by
@@ -210,11 +225,7 @@ def extend(
         )
     expires_at = min(current.expires_at + wanted, agreement.ends_at)
     if expires_at <= current.expires_at:
-        raise Refusal(
-            RefusalCode.AGREEMENT_NOT_IN_FORCE,
-            valid_from=agreement.valid_from.isoformat(),
-            valid_until=agreement.valid_until.isoformat(),
-        )
+        raise agreement_not_in_force(agreement)
     return replace(current, expires_at=expires_at, extensions=current.extensions + 1)
 
 

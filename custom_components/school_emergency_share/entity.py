@@ -1,0 +1,36 @@
+"""The base of every entity: one device per agreement, updated by its manager."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .const import DOMAIN
+from .manager import AgreementManager
+
+
+class ShareEntity(Entity):
+    """An entity of one agreement."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self, manager: AgreementManager, description: EntityDescription, key: str
+    ) -> None:
+        """Name the entity by its description and place it on the agreement's device."""
+        self.manager = manager
+        self.entity_description = description
+        entry = manager.entry
+        self._attr_unique_id = f"{entry.entry_id}:{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry.entry_id)},
+            name=entry.title,
+            manufacturer="School Emergency Share",
+            model=f"Agreement with {manager.agreement.agency}",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the manager's changes."""
+        self.async_on_remove(self.manager.async_add_listener(self.async_write_ha_state))

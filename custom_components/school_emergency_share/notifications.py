@@ -1,0 +1,106 @@
+"""Start, extend and end are announced: notify targets and a persistent notification.
+
+Each message names who, why, which cameras and until when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import logging
+from typing import Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core.actor import Actor
+from .core.agreement import Agreement
+from .core.session import Session
+
+_LOGGER = logging.getLogger(__name__)
+
+NOTIFY_DOMAIN = "notify"
+
+
+def session_message(
+    hass: HomeAssistant,
+    agreement: Agreement,
+    what: str,
+    session: Session,
+    actor: Actor,
+    camera_names: Sequence[str],
+) -> tuple[str, str]:
+    """The title and text of a session notice."""
+    title = f"Emergency camera sharing {what}: {agreement.school}"
+    who = actor.describe()
+    if what == "ended":
+        ended_at = dt_util.as_local(session.ended_at or session.expires_at)
+        reason = (
+            session.end_reason.value.replace("_", " ")
+            if session.end_reason
+            else "ended"
+        )
+        text = (
+            f"Sharing with {agreement.agency} ended at {ended_at:%H:%M} ({reason}), "
+            f"by {who}. Every viewer link of the session stopped working."
+        )
+        return title, text
+    until = dt_util.as_local(session.expires_at)
+    incident = f" (incident {session.incident_id})" if session.incident_id else ""
+    verb = "extended" if what == "extended" else "started"
+    text = (
+        f"{who} {verb} sharing with {agreement.agency}{incident}. "
+        f"Reason: {session.reason}. "
+        f"Cameras ({len(camera_names)}): {', '.join(camera_names) or 'none'}. "
+        f"Until {until:%H:%M} ({until:%Y-%m-%d})."
+    )
+    return title, text
+
+
+async def async_notify_session(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    agreement: Agreement,
+    what: str,
+    session: Session,
+    actor: Actor,
+    cameras: Sequence[str],
+) -> None:
+    """Send the notice to every target and update the persistent notification."""
+    names = [_camera_name(hass, camera) for camera in cameras]
+    title, text = session_message(hass, agreement, what, session, actor, names)
+    persistent_notification.async_create(
+        hass, text, title=title, notification_id=f"{DOMAIN}_{entry.entry_id}"
+    )
+    for target in agreement.notify_targets:
+        try:
+            await _async_send(hass, target, title, text)
+        except (HomeAssistantError, ValueError) as err:
+            _LOGGER.warning("Could not notify %s: %s", target, err)
+
+
+async def _async_send(hass: HomeAssistant, target: str, title: str, text: str) -> None:
+    """`notify.<service>` legacy services, or notify entities."""
+    service = target.removeprefix(f"{NOTIFY_DOMAIN}.")
+    if hass.services.has_service(NOTIFY_DOMAIN, service):
+        await hass.services.async_call(
+            NOTIFY_DOMAIN, service, {"title": title, "message": text}, blocking=True
+        )
+    elif hass.states.get(target) is not None and target.startswith("notify."):
+        await hass.services.async_call(
+            NOTIFY_DOMAIN,
+            "send_message",
+            {ATTR_ENTITY_ID: target, "title": title, "message": text},
+            blocking=True,
+        )
+    else:
+        raise ValueError("no such notify service or entity")
+
+
+def _camera_name(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    return state.name if state is not None else entity_id

@@ -1,0 +1,250 @@
+"""The integration's services (PRODUCT.md, "Public interface").
+
+Each takes `config_entry_id`, finds the agreement, works out who is asking, and
+hands the decision to the agreement's manager. Refusals surface as translated
+`ServiceValidationError`s.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
+import voluptuous as vol
+
+from .actors import async_actor_for
+from .audit_trail import AuditEvent
+from .const import (
+    ATTR_CAMERAS,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DURATION_MINUTES,
+    ATTR_INCIDENT_ID,
+    ATTR_LABEL,
+    ATTR_LINK_ID,
+    ATTR_MINUTES,
+    ATTR_REASON,
+    ATTR_SINCE,
+    ATTR_STANDING,
+    ATTR_UNTIL,
+    DOMAIN,
+    SERVICE_ACTIVATE,
+    SERVICE_CREATE_VIEWER_LINK,
+    SERVICE_DEACTIVATE,
+    SERVICE_EXPORT_AUDIT,
+    SERVICE_EXTEND,
+    SERVICE_REVOKE_VIEWER_LINK,
+    URL_PREFIX,
+)
+from .core.actor import Actor
+from .core.links import LinkRequest
+from .core.session import ActivationRequest
+from .data import DATA_DOMAIN
+from .manager import AgreementManager
+
+_ENTRY: dict[vol.Marker, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+
+ACTIVATE_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_REASON): cv.string,
+        vol.Optional(ATTR_DURATION_MINUTES): vol.Coerce(int),
+        vol.Optional(ATTR_CAMERAS): cv.entity_ids,
+        vol.Optional(ATTR_INCIDENT_ID): cv.string,
+    }
+)
+DEACTIVATE_SCHEMA = vol.Schema({**_ENTRY, vol.Optional(ATTR_REASON): cv.string})
+EXTEND_SCHEMA = vol.Schema({**_ENTRY, vol.Required(ATTR_MINUTES): vol.Coerce(int)})
+CREATE_LINK_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_LABEL): cv.string,
+        vol.Optional(ATTR_MINUTES): vol.Coerce(int),
+        vol.Optional(ATTR_CAMERAS): cv.entity_ids,
+        vol.Optional(ATTR_STANDING, default=False): cv.boolean,
+    }
+)
+REVOKE_LINK_SCHEMA = vol.Schema({**_ENTRY, vol.Optional(ATTR_LINK_ID): cv.string})
+EXPORT_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Optional(ATTR_SINCE): cv.datetime,
+        vol.Optional(ATTR_UNTIL): cv.datetime,
+    }
+)
+
+
+def _manager(hass: HomeAssistant, call: ServiceCall) -> AgreementManager:
+    entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    manager: AgreementManager = entry.runtime_data
+    return manager
+
+
+async def _actor(hass: HomeAssistant, call: ServiceCall) -> Actor:
+    return await async_actor_for(hass, hass.data[DATA_DOMAIN].runs, call.context)
+
+
+def _minutes(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(minutes=value)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def viewer_url(hass: HomeAssistant, token: str) -> str:
+    """The link an officer opens: absolute when Home Assistant knows its URL."""
+    path = f"{URL_PREFIX}/{token}"
+    try:
+        base = get_url(hass, prefer_external=True, allow_cloud=False)
+    except NoURLAvailableError:
+        return path
+    return f"{base}{path}"
+
+
+async def _activate(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    manager = _manager(hass, call)
+    asked = call.data.get(ATTR_CAMERAS)
+    session = await manager.async_activate(
+        await _actor(hass, call),
+        ActivationRequest(
+            reason=call.data[ATTR_REASON],
+            duration=_minutes(call.data.get(ATTR_DURATION_MINUTES)),
+            cameras=frozenset(asked) if asked is not None else None,
+            incident_id=call.data.get(ATTR_INCIDENT_ID),
+        ),
+    )
+    cameras: list[JsonValueType] = [*sorted(manager.shared_cameras())]
+    return {
+        "session_id": session.id,
+        "started_at": session.started_at.isoformat(),
+        "expires_at": session.expires_at.isoformat(),
+        "cameras": cameras,
+    }
+
+
+async def _deactivate(call: ServiceCall) -> None:
+    hass = call.hass
+    manager = _manager(hass, call)
+    await manager.async_deactivate(await _actor(hass, call), call.data.get(ATTR_REASON))
+
+
+async def _extend(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    manager = _manager(hass, call)
+    session = await manager.async_extend(
+        await _actor(hass, call), call.data[ATTR_MINUTES]
+    )
+    return {"expires_at": session.expires_at.isoformat()}
+
+
+async def _create_link(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    manager = _manager(hass, call)
+    cameras = call.data.get(ATTR_CAMERAS)
+    link, token = await manager.async_create_link(
+        await _actor(hass, call),
+        LinkRequest(
+            label=call.data[ATTR_LABEL],
+            minutes=call.data.get(ATTR_MINUTES),
+            cameras=frozenset(cameras) if cameras is not None else None,
+            standing=call.data[ATTR_STANDING],
+        ),
+    )
+    return {
+        "link_id": link.id,
+        "url": viewer_url(hass, token),
+        "expires_at": manager.link_expiry(link).isoformat(),
+        "standing": link.standing,
+        "label": link.label,
+    }
+
+
+async def _revoke_link(call: ServiceCall) -> None:
+    hass = call.hass
+    manager = _manager(hass, call)
+    await manager.async_revoke_links(
+        await _actor(hass, call), call.data.get(ATTR_LINK_ID)
+    )
+
+
+async def _export_audit(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    manager = _manager(hass, call)
+    actor = await _actor(hass, call)
+    since, until = _aware(call.data.get(ATTR_SINCE)), _aware(call.data.get(ATTR_UNTIL))
+    result = await manager.audit.async_export(since=since, until=until)
+    check = result.check
+    await manager.audit.async_record(
+        AuditEvent.AUDIT_EXPORTED,
+        actor,
+        {
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "records": result.records,
+            "chain_valid": check.valid,
+        },
+    )
+    response: dict[str, Any] = {
+        "path": str(result.jsonl_path),
+        "csv_path": str(result.csv_path),
+        "records": result.records,
+        "chain_valid": check.valid,
+        "first_bad_seq": check.first_bad_seq,
+        "problem": check.problem,
+    }
+    return response
+
+
+@callback
+def async_register_services(hass: HomeAssistant) -> None:
+    """Register every service once, for all agreements."""
+    for name, handler, schema, supports in (
+        (SERVICE_ACTIVATE, _activate, ACTIVATE_SCHEMA, SupportsResponse.OPTIONAL),
+        (SERVICE_DEACTIVATE, _deactivate, DEACTIVATE_SCHEMA, SupportsResponse.NONE),
+        (SERVICE_EXTEND, _extend, EXTEND_SCHEMA, SupportsResponse.OPTIONAL),
+        (
+            SERVICE_CREATE_VIEWER_LINK,
+            _create_link,
+            CREATE_LINK_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_REVOKE_VIEWER_LINK,
+            _revoke_link,
+            REVOKE_LINK_SCHEMA,
+            SupportsResponse.NONE,
+        ),
+        (SERVICE_EXPORT_AUDIT, _export_audit, EXPORT_SCHEMA, SupportsResponse.OPTIONAL),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports
+        )

@@ -1,0 +1,112 @@
+"""Persistence of an agreement's session, links and camera switches.
+
+Anything that cannot be read fails closed: no session, no working link, and a
+repair issue (raised by the caller) that says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import logging
+import os
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, STORAGE_VERSION
+from .core.links import ViewerLink
+from .core.session import Session
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ShareState:
+    """What must survive a restart."""
+
+    session: Session | None = None
+    links: dict[str, ViewerLink] = field(default_factory=dict)
+    disabled_cameras: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for the store."""
+        return {
+            "session": self.session.as_dict() if self.session else None,
+            "links": [link.as_dict() for link in self.links.values()],
+            "disabled_cameras": sorted(self.disabled_cameras),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShareState:
+        """Read back what `as_dict` wrote; raises on anything malformed."""
+        session = data.get("session")
+        links = [ViewerLink.from_dict(item) for item in data.get("links", [])]
+        return cls(
+            session=Session.from_dict(session) if session is not None else None,
+            links={link.id: link for link in links},
+            disabled_cameras={str(c) for c in data.get("disabled_cameras", [])},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """The state read at start-up, and whether it had to be discarded."""
+
+    state: ShareState
+    unreadable: bool = False
+    error: str | None = None
+
+
+class StateStore:
+    """The agreement's `.storage` file."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Use one store per agreement."""
+        self._hass = hass
+        self._store: Store[dict[str, Any]] = Store(
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}",
+            private=True,
+            atomic_writes=True,
+        )
+
+    @property
+    def path(self) -> str:
+        """Where the state lives."""
+        return str(self._store.path)
+
+    async def async_load(self) -> LoadResult:
+        """Read the state; an unreadable or malformed file yields an empty one."""
+        existed = await self._hass.async_add_executor_job(os.path.exists, self.path)
+        try:
+            data = await self._store.async_load()
+        except Exception as err:
+            _LOGGER.exception("Cannot read %s; sharing fails closed", self.path)
+            return LoadResult(ShareState(), unreadable=True, error=str(err))
+        if data is None:
+            if existed:
+                # Home Assistant moved a corrupt file aside and returned nothing.
+                _LOGGER.error("%s was corrupt; sharing fails closed", self.path)
+                return LoadResult(ShareState(), unreadable=True, error="corrupt JSON")
+            return LoadResult(ShareState())
+        try:
+            return LoadResult(ShareState.from_dict(data))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            # Keep the evidence: the next save would overwrite it.
+            aside = f"{self.path}.unreadable.{dt_util.utcnow():%Y%m%dT%H%M%S}"
+            await self._hass.async_add_executor_job(os.replace, self.path, aside)
+            _LOGGER.exception(
+                "%s is malformed (kept as %s); sharing fails closed", self.path, aside
+            )
+            return LoadResult(ShareState(), unreadable=True, error=f"malformed: {err}")
+
+    async def async_save(self, state: ShareState) -> None:
+        """Write the state now (security decisions are never debounced)."""
+        await self._store.async_save(state.as_dict())
+
+    async def async_remove(self) -> None:
+        """Delete the file when the agreement is deleted."""
+        await self._store.async_remove()

@@ -1,0 +1,115 @@
+"""Switches: Emergency sharing, and whether each eligible camera is shared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .actors import async_actor_for
+from .const import DASHBOARD_REASON
+from .core.actor import Actor
+from .core.session import ActivationRequest
+from .data import DATA_DOMAIN, ShareConfigEntry
+from .entity import ShareEntity
+from .manager import AgreementManager
+
+EMERGENCY_SHARING = SwitchEntityDescription(
+    key="emergency_sharing", translation_key="emergency_sharing"
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ShareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One sharing switch, and one switch per shareable camera."""
+    manager = entry.runtime_data
+    entities: list[SwitchEntity] = [EmergencySharingSwitch(manager)]
+    entities.extend(
+        CameraSharedSwitch(manager, camera, _camera_name(hass, camera))
+        for camera in sorted(manager.agreement.shareable_cameras)
+    )
+    async_add_entities(entities)
+
+
+class _ActingSwitch(ShareEntity, SwitchEntity):
+    async def _actor(self) -> Actor:
+        """The user (or automation) whose service call is being handled."""
+        return await async_actor_for(
+            self.hass, self.hass.data[DATA_DOMAIN].runs, self._context
+        )
+
+
+class EmergencySharingSwitch(_ActingSwitch):
+    """On while a session is active. Turning it on is an activation by that user."""
+
+    def __init__(self, manager: AgreementManager) -> None:
+        """The agreement's main switch."""
+        super().__init__(manager, EMERGENCY_SHARING, EMERGENCY_SHARING.key)
+
+    @property
+    def is_on(self) -> bool:
+        """Whether a session is active."""
+        return self.manager.session_open(dt_util.utcnow())
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Activate with reason "Dashboard" and the agreement's defaults."""
+        await self.manager.async_activate(
+            await self._actor(), ActivationRequest(reason=DASHBOARD_REASON)
+        )
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """End the session."""
+        await self.manager.async_deactivate(await self._actor(), DASHBOARD_REASON)
+
+
+class CameraSharedSwitch(_ActingSwitch):
+    """Whether one eligible camera is shared during sessions."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(self, manager: AgreementManager, camera: str, name: str) -> None:
+        """A switch for `camera`, named after it."""
+        description = SwitchEntityDescription(
+            key=f"camera_shared_{camera}", translation_key="camera_shared"
+        )
+        super().__init__(manager, description, f"camera:{camera}")
+        self.camera = camera
+        self._attr_translation_placeholders = {"camera": name}
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the camera is shared."""
+        return self.camera not in self.manager.state.disabled_cameras
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The camera this switch governs."""
+        return {"camera": self.camera}
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Share the camera."""
+        await self.manager.async_set_camera_shared(
+            await self._actor(), self.camera, shared=True
+        )
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop sharing the camera, closing its streams at once."""
+        await self.manager.async_set_camera_shared(
+            await self._actor(), self.camera, shared=False
+        )
+
+
+def _camera_name(hass: HomeAssistant, camera: str) -> str:
+    if (state := hass.states.get(camera)) is not None:
+        return state.name
+    if (entry := er.async_get(hass).async_get(camera)) is not None:
+        return entry.name or entry.original_name or camera
+    return camera

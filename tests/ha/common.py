@@ -1,0 +1,207 @@
+"""Building blocks for tests that run the integration inside Home Assistant."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+import functools
+import json
+import subprocess
+from typing import Any
+
+from homeassistant.components.camera import Camera
+from homeassistant.core import Context, HomeAssistant, ServiceResponse
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import (
+    area_registry as ar,
+    entity_registry as er,
+    floor_registry as fr,
+)
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockPlatform,
+    mock_platform,
+)
+
+from custom_components.school_emergency_share.const import (
+    DOMAIN,
+    SERVICE_DEACTIVATE,
+    SERVICE_REVOKE_VIEWER_LINK,
+)
+from custom_components.school_emergency_share.manager import AgreementManager
+
+# name -> (area, floor, floor level)
+CAMERAS: dict[str, tuple[str, str, int]] = {
+    "Main entrance": ("Front office", "Ground floor", 0),
+    "Gym": ("Gymnasium", "Ground floor", 0),
+    "Library": ("Library", "First floor", 1),
+    "Hallway B": ("Hallway B", "First floor", 1),
+    "Locker room": ("Locker rooms", "Ground floor", 0),
+}
+ENTRANCE = "camera.main_entrance"
+GYM = "camera.gym"
+LIBRARY = "camera.library"
+HALLWAY = "camera.hallway_b"
+LOCKER_ROOM = "camera.locker_room"
+OUTSIDE = "camera.parking_lot"  # a camera the agreement does not cover
+
+
+@functools.cache
+def jpeg(color: str = "blue", size: str = "64x48") -> bytes:
+    """A real, small JPEG made by ffmpeg."""
+    return subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"color=c={color}:s={size}",
+            "-frames:v",
+            "1",
+            "-f",
+            "image2",
+            "-c:v",
+            "mjpeg",
+            "pipe:1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout
+
+
+class StillCamera(Camera):
+    """A camera with stills only (read by polling); can be made to fail."""
+
+    def __init__(self, name: str) -> None:
+        """A camera called `name`."""
+        super().__init__()
+        self._attr_name = name
+        self._attr_unique_id = f"still-{name}"
+        self.failing = False
+        self.images_served = 0
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """The same small JPEG, or an error while failing."""
+        if self.failing:
+            raise HomeAssistantError("camera offline")
+        self.images_served += 1
+        return jpeg()
+
+
+async def async_setup_cameras(hass: HomeAssistant) -> dict[str, StillCamera]:
+    """The test school's cameras, placed in areas on floors."""
+    cameras = {name: StillCamera(name) for name in [*CAMERAS, "Parking lot"]}
+
+    async def setup_platform(
+        hass: HomeAssistant,
+        config: dict[str, Any],
+        async_add_entities: AddEntitiesCallback,
+        discovery_info: dict[str, Any] | None = None,
+    ) -> None:
+        async_add_entities(list(cameras.values()))
+
+    mock_platform(
+        hass, "test.camera", MockPlatform(async_setup_platform=setup_platform)
+    )
+    assert await async_setup_component(hass, "camera", {"camera": {"platform": "test"}})
+    await hass.async_block_till_done()
+    floors, areas, entities = fr.async_get(hass), ar.async_get(hass), er.async_get(hass)
+    for name, (area_name, floor_name, level) in CAMERAS.items():
+        floor = floors.async_get_floor_by_name(floor_name) or floors.async_create(
+            floor_name, level=level
+        )
+        area = areas.async_get_area_by_name(area_name) or areas.async_create(
+            area_name, floor_id=floor.floor_id
+        )
+        entity_id = entities.async_get_entity_id("camera", "test", f"still-{name}")
+        assert entity_id is not None
+        entities.async_update_entity(entity_id, area_id=area.id)
+    return cameras
+
+
+def agreement_options(**overrides: Any) -> dict[str, Any]:
+    """A valid agreement, in force from yesterday to a year from now."""
+    today = dt_util.now().date()
+    options: dict[str, Any] = {
+        "school": "Lincoln High School",
+        "agency": "Springfield Police Department",
+        "valid_from": (today - timedelta(days=1)).isoformat(),
+        "valid_until": (today + timedelta(days=365)).isoformat(),
+        "cameras": [ENTRANCE, GYM, LIBRARY, HALLWAY],
+        "private_cameras": [LOCKER_ROOM],
+        "allowed_users": [],
+        "max_session_minutes": 60,
+        "max_extension_minutes": 60,
+        "max_viewers": 10,
+        "notify_targets": [],
+        "retention_days": 365,
+        "failure_limit": 20,
+    }
+    options.update(overrides)
+    return options
+
+
+async def async_setup_agreement(
+    hass: HomeAssistant, **overrides: Any
+) -> MockConfigEntry:
+    """Add and load one agreement."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Lincoln High School - Springfield Police Department",
+        data={},
+        options=agreement_options(**overrides),
+        unique_id="lincoln-high-school__springfield-police-department",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def manager_of(entry: MockConfigEntry) -> AgreementManager:
+    """The running agreement behind an entry."""
+    manager: AgreementManager = entry.runtime_data
+    return manager
+
+
+async def async_call(
+    hass: HomeAssistant,
+    service: str,
+    entry: MockConfigEntry,
+    context: Context | None = None,
+    **data: Any,
+) -> ServiceResponse:
+    """Call one of the integration's services and return its response."""
+    no_response = service in (SERVICE_DEACTIVATE, SERVICE_REVOKE_VIEWER_LINK)
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        context=context,
+        return_response=not no_response,
+    )
+
+
+def today() -> date:
+    """Today in Home Assistant's time zone."""
+    return dt_util.now().date()
+
+
+def audit_records(entry: MockConfigEntry) -> list[dict[str, Any]]:
+    """Every record of the agreement's audit log, as written on disk."""
+    path = manager_of(entry).audit.path
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def events_named(entry: MockConfigEntry, name: str) -> list[dict[str, Any]]:
+    """The audit records of one kind."""
+    return [record for record in audit_records(entry) if record["event"] == name]
