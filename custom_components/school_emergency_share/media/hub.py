@@ -1,0 +1,350 @@
+"""One upstream reader per camera, fanned out to any number of viewers.
+
+The go2rtc model: one producer per camera, many consumers, each with a slot
+that holds only the newest frame. A slow consumer loses frames, never stalls
+the producer or its peers, and costs at most one frame of memory. The
+producer starts with the first subscriber, reconnects with backoff when the
+camera fails, and stops a little after the last subscriber leaves.
+
+Everything here runs on the event loop; none of it is thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+import contextlib
+from enum import StrEnum
+import logging
+import time
+from typing import Final, Protocol
+
+from .frames import Frame
+
+_LOGGER = logging.getLogger(__name__)
+
+WARM_FRAME_MAX_AGE: Final = 2.0
+"""A joining viewer is handed the latest frame if it is at most this old (s)."""
+
+
+class CameraStatus(StrEnum):
+    """What a camera hub is doing, as viewers and dashboards see it."""
+
+    IDLE = "idle"
+    """Nobody is watching; no upstream connection."""
+    CONNECTING = "connecting"
+    """Opening the upstream connection; no frame yet."""
+    LIVE = "live"
+    """Frames are arriving."""
+    OFFLINE = "offline"
+    """The camera failed; retrying with backoff."""
+
+
+class FrameSource(Protocol):
+    """One upstream connection to a camera."""
+
+    def frames(self) -> AsyncIterator[bytes]:
+        """Yield JPEGs as they arrive; raising or ending means the camera failed."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection (and any process); safe to call twice."""
+        ...
+
+
+class StreamClosed(Exception):  # noqa: N818 - it is an event, not an error
+    """The subscription was closed; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        """Carry the reason the subscription was closed."""
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Subscription:
+    """One viewer's view of a camera: a slot holding the newest frame."""
+
+    __slots__ = (
+        "_close_reason",
+        "_frame",
+        "_on_close",
+        "_wake",
+        "frames_skipped",
+        "frames_taken",
+    )
+
+    def __init__(self, on_close: Callable[[Subscription], None] | None = None) -> None:
+        """Create an open subscription; `on_close` runs once when it closes."""
+        self._frame: Frame | None = None
+        self._wake = asyncio.Event()
+        self._close_reason: str | None = None
+        self._on_close = on_close
+        self.frames_taken = 0
+        """Frames handed to the viewer."""
+        self.frames_skipped = 0
+        """Frames replaced by a newer one before the viewer took them."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription was closed."""
+        return self._close_reason is not None
+
+    @property
+    def close_reason(self) -> str | None:
+        """Why it was closed, or None while open."""
+        return self._close_reason
+
+    def offer(self, frame: Frame) -> None:
+        """Put `frame` in the slot, replacing one not yet taken. Never blocks."""
+        if self._close_reason is not None:
+            return
+        if self._frame is not None:
+            self.frames_skipped += 1
+        self._frame = frame
+        self._wake.set()
+
+    async def next_frame(self, timeout: float) -> Frame | None:  # noqa: ASYNC109
+        """The newest frame not yet taken, waiting up to `timeout` seconds.
+
+        Returns:
+            The frame, or None if none arrived in time.
+
+        Raises:
+            StreamClosed: the subscription is closed (also while waiting).
+
+        """
+        if self._frame is None and self._close_reason is None:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+        if self._close_reason is not None:
+            raise StreamClosed(self._close_reason)
+        frame, self._frame = self._frame, None
+        if frame is not None:
+            self.frames_taken += 1
+        return frame
+
+    def close(self, reason: str) -> None:
+        """Close with `reason`, waking a waiting viewer at once. Idempotent."""
+        if self._close_reason is not None:
+            return
+        self._close_reason = reason
+        self._frame = None
+        self._wake.set()
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close(self)
+
+
+class CameraHub:
+    """Reads one camera once and hands every frame to all its subscribers."""
+
+    def __init__(
+        self,
+        name: str,
+        source_factory: Callable[[], FrameSource],
+        *,
+        linger: float = 3.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 15.0,
+        frame_timeout: float = 10.0,
+        on_status: Callable[[CameraStatus], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        warm_frame_max_age: float = WARM_FRAME_MAX_AGE,
+    ) -> None:
+        """Set up the hub; nothing connects until the first subscriber.
+
+        Args:
+            name: names the camera in logs and task names.
+            source_factory: opens one upstream connection per call.
+            linger: seconds the producer keeps reading after the last
+                subscriber leaves, so a quick return is warm.
+            backoff_initial: first wait before reconnecting (s), doubled per
+                failure up to `backoff_max`, reset by a good frame.
+            backoff_max: longest wait between reconnections (s).
+            frame_timeout: a source silent this long (s) has failed.
+            on_status: told every status change.
+            clock: wall clock stamping frames (epoch seconds).
+            warm_frame_max_age: a joining subscriber is handed the latest
+                frame at once if it is at most this old (s).
+
+        """
+        self.name = name
+        self._source_factory = source_factory
+        self._linger = linger
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._frame_timeout = frame_timeout
+        self._on_status = on_status
+        self._clock = clock
+        self._warm_frame_max_age = warm_frame_max_age
+        self._subs: dict[Subscription, None] = {}  # insertion-ordered set
+        self._status = CameraStatus.IDLE
+        self._last_frame: Frame | None = None
+        self._seq = 0
+        self._producer: asyncio.Task[None] | None = None
+        self._linger_timer: asyncio.TimerHandle | None = None
+        self._stopped = False
+        self.connections_opened = 0
+        """How many times the source factory was called."""
+
+    @property
+    def status(self) -> CameraStatus:
+        """What the hub is doing now."""
+        return self._status
+
+    @property
+    def last_frame(self) -> Frame | None:
+        """The newest frame while the producer runs; None once idle."""
+        return self._last_frame
+
+    @property
+    def subscriber_count(self) -> int:
+        """Open subscriptions."""
+        return len(self._subs)
+
+    def subscribe(self) -> Subscription:
+        """Add a subscriber, starting the producer if it is not running.
+
+        After `stop()` the subscription comes back already closed, so a viewer
+        racing an unload ends cleanly instead of failing.
+        """
+        sub = Subscription(self._forget)
+        if self._stopped:
+            sub.close("hub_stopped")
+            return sub
+        self._subs[sub] = None
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+        last = self._last_frame
+        if (
+            self._status is CameraStatus.LIVE
+            and last is not None
+            and self._clock() - last.captured_at <= self._warm_frame_max_age
+        ):
+            sub.offer(last)
+        if self._producer is None or self._producer.done():
+            self._producer = asyncio.get_running_loop().create_task(
+                self._produce(), name=f"camera hub producer: {self.name}"
+            )
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Remove a subscriber (closing it); the producer lingers, then stops."""
+        sub.close("unsubscribed")
+
+    def close_all(self, reason: str) -> None:
+        """Close every subscription with `reason`."""
+        for sub in list(self._subs):
+            sub.close(reason)
+
+    async def stop(self, reason: str = "hub_stopped") -> None:
+        """Close every subscription, stop the producer and wait for the source.
+
+        Idempotent; the hub stays stopped.
+        """
+        self._stopped = True
+        self.close_all(reason)
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+        if (producer := self._producer) is not None:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+            # Our own cancellation also lands here; don't swallow it.
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise asyncio.CancelledError
+        self._set_status(CameraStatus.IDLE)
+
+    def _forget(self, sub: Subscription) -> None:
+        """Drop a closed subscription; the last one out starts the linger timer."""
+        self._subs.pop(sub, None)
+        if self._subs or self._producer is None or self._producer.done():
+            return
+        if self._linger_timer is None:
+            self._linger_timer = asyncio.get_running_loop().call_later(
+                self._linger, self._linger_expired
+            )
+
+    def _linger_expired(self) -> None:
+        self._linger_timer = None
+        if not self._subs and self._producer is not None:
+            self._producer.cancel()
+
+    def _set_status(self, status: CameraStatus) -> None:
+        if status is self._status:
+            return
+        self._status = status
+        _LOGGER.debug("Camera %s is %s", self.name, status)
+        if self._on_status is not None:
+            try:
+                self._on_status(status)
+            except Exception:
+                _LOGGER.exception("Status listener failed for camera %s", self.name)
+
+    async def _produce(self) -> None:
+        """Connect, read, fan out; on failure back off and reconnect."""
+        backoff = self._backoff_initial
+        self._set_status(CameraStatus.CONNECTING)
+        try:
+            while True:
+                if await self._read_once():
+                    backoff = self._backoff_initial
+                self._set_status(CameraStatus.OFFLINE)
+                if not self._subs:
+                    break  # failed while lingering: nobody to retry for
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._backoff_max)
+        finally:
+            self._last_frame = None
+            if self._linger_timer is not None:
+                self._linger_timer.cancel()
+                self._linger_timer = None
+            self._set_status(CameraStatus.IDLE)
+
+    async def _read_once(self) -> int:
+        """Read one upstream connection until it fails; the frames it gave."""
+        delivered = 0
+        try:
+            source = self._source_factory()
+        except Exception:
+            _LOGGER.exception("Camera %s: could not create its source", self.name)
+            return delivered
+        self.connections_opened += 1
+        deadline: asyncio.Timeout | None = None
+        try:
+            frames = source.frames()
+            try:
+                while True:
+                    async with asyncio.timeout(self._frame_timeout) as deadline:
+                        jpeg = await anext(frames)
+                    self._publish(jpeg)
+                    delivered += 1
+            finally:
+                if isinstance(frames, AsyncGenerator):
+                    await frames.aclose()
+        except StopAsyncIteration:
+            _LOGGER.warning("Camera %s: the stream ended", self.name)
+        except TimeoutError as err:
+            if deadline is None or not deadline.expired():
+                _LOGGER.warning("Camera %s failed: %r", self.name, err)
+            else:
+                _LOGGER.warning(
+                    "Camera %s: no frame for %g seconds", self.name, self._frame_timeout
+                )
+        except Exception as err:  # noqa: BLE001 - whatever the source raises
+            _LOGGER.warning("Camera %s failed: %r", self.name, err)
+        finally:
+            await source.aclose()
+        return delivered
+
+    def _publish(self, jpeg: bytes) -> None:
+        self._seq += 1
+        frame = Frame(jpeg=jpeg, captured_at=self._clock(), seq=self._seq)
+        self._last_frame = frame
+        self._set_status(CameraStatus.LIVE)
+        for sub in self._subs:
+            sub.offer(frame)

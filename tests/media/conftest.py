@@ -1,0 +1,24 @@
+"""Helpers for the media tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+def other_tasks() -> list[asyncio.Task[object]]:
+    """Tasks still running besides the test's own."""
+    me = asyncio.current_task()
+    return [task for task in asyncio.all_tasks() if task is not me and not task.done()]
+
+
+async def eventually(
+    condition: Callable[[], bool], timeout: float = 5.0, step: float = 0.01
+) -> float:
+    """Wait until `condition()` holds; return how long it took (s)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(step)
+    return loop.time() - start

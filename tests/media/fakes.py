@@ -1,0 +1,67 @@
+"""An in-process camera for hub tests: scripted, fast, countable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class FakeCamera:
+    """Frames at `fps` to each connection while alive; counts connections.
+
+    `alive = False` drops open connections at their next frame and refuses new
+    ones; `hung = True` keeps connections open without frames.
+    """
+
+    fps: float = 50.0
+    alive: bool = True
+    hung: bool = False
+    frame_size: int = 1000
+    connections_opened: int = 0
+    open_connections: int = 0
+    attempts: list[float] = field(default_factory=list)
+    """Loop time of every connection attempt, refused ones included."""
+    sources: list[FakeSource] = field(default_factory=list)
+
+    def factory(self) -> FakeSource:
+        """A new connection, as the hub's source factory."""
+        source = FakeSource(self)
+        self.sources.append(source)
+        return source
+
+
+class FakeSource:
+    """One connection to a `FakeCamera`."""
+
+    def __init__(self, camera: FakeCamera) -> None:
+        """Belong to `camera`."""
+        self.camera = camera
+        self.closed = False
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """Yield numbered fake JPEGs until the camera dies."""
+        camera = self.camera
+        loop = asyncio.get_running_loop()
+        camera.attempts.append(loop.time())
+        if not camera.alive:
+            raise ConnectionRefusedError("camera is down")
+        camera.connections_opened += 1
+        camera.open_connections += 1
+        try:
+            n = 0
+            while not self.closed:
+                if not camera.alive:
+                    raise ConnectionResetError("camera went down")
+                if not camera.hung:
+                    n += 1
+                    body = n.to_bytes(4) * (camera.frame_size // 4)
+                    yield b"\xff\xd8" + body + b"\xff\xd9"
+                await asyncio.sleep(1 / camera.fps)
+        finally:
+            camera.open_connections -= 1
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        self.closed = True
