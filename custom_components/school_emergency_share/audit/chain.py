@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 import hashlib
 import json
+import math
 import re
 from typing import TYPE_CHECKING, Any, Final
 
@@ -55,6 +56,31 @@ def canonical_json(obj: Any) -> str:
     are not JSON and other verifiers would not read them back.
     """
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse strict JSON: no NaN, no infinities, nothing nested absurdly deep.
+
+    Raises:
+        ValueError: `text` is not such JSON.
+    """
+    try:
+        return json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float
+        )
+    except RecursionError as err:
+        raise ValueError("JSON nested too deeply") from err
 
 
 def compute_hash(record_without_hash: Mapping[str, Any]) -> str:
@@ -92,23 +118,23 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _sorted_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(sorted(pairs))
+    if len(obj) != len(pairs):
+        raise ValueError("two keys become the same string in JSON")
+    return obj
+
+
 def to_json_value(value: Any) -> Any:
     """A deep copy of `value` exactly as it will read back from the log.
 
-    Tuples become lists, keys become strings, datetimes become ISO strings and
-    sets sorted lists; anything else JSON cannot hold raises TypeError or
-    ValueError. Hashing the read-back form means a record's hash checks out
-    after any JSON round trip.
+    Tuples become lists, keys become strings (objects sorted by key),
+    datetimes become ISO strings and sets sorted lists; anything else JSON
+    cannot hold raises TypeError or ValueError. Hashing the read-back form
+    means a record's hash checks out after any JSON round trip.
     """
-    return json.loads(
-        json.dumps(
-            value,
-            sort_keys=True,
-            separators=(",", ":"),
-            allow_nan=False,
-            default=_json_default,
-        )
-    )
+    text = json.dumps(value, allow_nan=False, default=_json_default)
+    return json.loads(text, object_pairs_hook=_sorted_object)
 
 
 def seal(
@@ -245,11 +271,16 @@ def _field_problem(obj: Mapping[str, Any]) -> str | None:
 
 
 def _anchor_of(obj: Mapping[str, Any]) -> tuple[int, str] | None:
-    """The (through_seq, through_hash) an `audit_pruned` record vouches for."""
-    if obj["event"] != PRUNED_EVENT:
+    """The (through_seq, through_hash) an `audit_pruned` record vouches for.
+
+    Read as it appears: a damaged anchor is reported at its own line, and the
+    start it vouches for is not blamed for it.
+    """
+    data = obj.get("data")
+    if obj.get("event") != PRUNED_EVENT or not isinstance(data, dict):
         return None
-    through_seq = obj["data"].get("through_seq")
-    through_hash = obj["data"].get("through_hash")
+    through_seq = data.get("through_seq")
+    through_hash = data.get("through_hash")
     if type(through_seq) is int and isinstance(through_hash, str):
         return through_seq, through_hash
     return None
@@ -258,12 +289,16 @@ def _anchor_of(obj: Mapping[str, Any]) -> tuple[int, str] | None:
 def _scan_line(scan: _Scan, number: int, text: str, *, last: bool) -> None:
     """Check one line and fold it into the scan."""
     try:
-        obj = json.loads(text)
+        obj = load_json(text)
     except ValueError:
         obj = None
     if not isinstance(obj, dict):
         scan.fail(number, None, TRUNCATED_TAIL if last else NOT_JSON)
         return
+    # Anchors count wherever they are in the file.
+    anchor = _anchor_of(obj)
+    if anchor is not None:
+        scan.anchors.add(anchor)
     problem = _field_problem(obj)
     if problem is not None:
         scan.fail(number, _seq_of(obj), problem)
@@ -275,10 +310,6 @@ def _scan_line(scan: _Scan, number: int, text: str, *, last: bool) -> None:
     if compute_hash(obj) != record_hash:
         scan.fail(number, seq, HASH_MISMATCH)
         return
-    # Anchors count wherever they are, as long as they are intact themselves.
-    anchor = _anchor_of(obj)
-    if anchor is not None:
-        scan.anchors.add(anchor)
     if scan.fault is None:
         _follow_chain(scan, number, obj)
 

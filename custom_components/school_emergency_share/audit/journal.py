@@ -28,11 +28,13 @@ import threading
 from typing import TYPE_CHECKING, Any, Final
 
 from .chain import (
+    FIELDS,
     GENESIS,
     PRUNED_EVENT,
     ChainCheck,
     canonical_json,
     format_ts,
+    load_json,
     parse_ts,
     record_line,
     seal,
@@ -150,10 +152,10 @@ def _decode(lines: Iterable[bytes]) -> list[str]:
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:
-    """A line's record with a readable `ts`, or None."""
+    """A line's record (every field there, `ts` readable), or None."""
     try:
-        obj = json.loads(line)
-        if not isinstance(obj, dict):
+        obj = load_json(line)
+        if not isinstance(obj, dict) or any(key not in obj for key in FIELDS):
             return None
         parse_ts(obj["ts"])
     except (ValueError, KeyError, TypeError):
@@ -163,7 +165,7 @@ def _parse(line: bytes) -> dict[str, Any] | None:
 
 def _is_json_object(line: bytes) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
+        return isinstance(load_json(line), dict)
     except ValueError:
         return False
 
@@ -516,7 +518,7 @@ class Journal:
     def _read_head(self) -> tuple[tuple[int, str] | None, bool]:
         """The head file's `(seq, hash)` (None when absent) and its readability."""
         try:
-            head = json.loads(self.head_path.read_bytes())
+            head = load_json(self.head_path.read_bytes())
         except FileNotFoundError:
             return None, True
         except (OSError, ValueError):
