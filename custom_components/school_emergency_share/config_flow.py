@@ -169,6 +169,11 @@ def validate_cameras(data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
+def agreement_unique_id(data: dict[str, Any]) -> str:
+    """One agreement per school and agency, however their names are spelled."""
+    return f"{slugify(data[CONF_SCHOOL])}__{slugify(data[CONF_AGENCY])}"
+
+
 def normalise_rules(data: dict[str, Any]) -> dict[str, Any]:
     """Numbers arrive as floats from number selectors; store whole numbers."""
     result = dict(data)
@@ -208,12 +213,15 @@ class _AgreementSteps:
     async def _finish(self) -> ConfigFlowResult:
         raise NotImplementedError
 
+    def _parties_errors(self, user_input: dict[str, Any]) -> dict[str, str]:
+        return validate_parties(user_input)
+
     async def async_step_parties(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = validate_parties(user_input)
+            errors = self._parties_errors(user_input)
             if not errors:
                 self.data.update(
                     {
@@ -276,9 +284,7 @@ class SchoolEmergencyShareConfigFlow(_AgreementSteps, ConfigFlow, domain=DOMAIN)
     ) -> ConfigFlowResult:
         """The parties and dates; one agreement per school and agency."""
         if user_input is not None and not validate_parties(user_input):
-            await self.async_set_unique_id(
-                f"{slugify(user_input[CONF_SCHOOL])}__{slugify(user_input[CONF_AGENCY])}"
-            )
+            await self.async_set_unique_id(agreement_unique_id(user_input))
             self._abort_if_unique_id_configured()
         return await super().async_step_parties(user_input)
 
@@ -308,9 +314,25 @@ class SchoolEmergencyShareOptionsFlow(_AgreementSteps, OptionsFlow):
         self.data = dict(self.config_entry.options)
         return await self.async_step_parties(user_input)
 
+    def _parties_errors(self, user_input: dict[str, Any]) -> dict[str, str]:
+        """Renaming the parties must not make a second agreement between them."""
+        errors = validate_parties(user_input)
+        if not errors:
+            unique_id = agreement_unique_id(user_input)
+            for entry in self.hass.config_entries.async_entries(DOMAIN):
+                if entry.entry_id != self.config_entry.entry_id and (
+                    entry.unique_id == unique_id
+                ):
+                    errors["base"] = "already_configured"
+        return errors
+
     async def _finish(self) -> ConfigFlowResult:
+        # Title, unique id and options change together: one update, so the
+        # running agreement hears of the change once.
         self.hass.config_entries.async_update_entry(
             self.config_entry,
             title=f"{self.data[CONF_SCHOOL]} - {self.data[CONF_AGENCY]}",
+            unique_id=agreement_unique_id(self.data),
+            options=self.data,
         )
         return self.async_create_entry(data=self.data)

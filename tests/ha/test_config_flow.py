@@ -1,0 +1,418 @@
+"""Adding an agreement in three steps, and changing it while a session runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.school_emergency_share.const import DOMAIN
+
+from .common import (
+    ENTRANCE,
+    GYM,
+    HALLWAY,
+    LIBRARY,
+    LOCKER_ROOM,
+    async_call,
+    async_setup_agreement,
+    events_named,
+    manager_of,
+    today,
+)
+
+PARTIES = {
+    "school": "Lincoln High School",
+    "agency": "Springfield Police Department",
+    "valid_from": "2025-01-01",
+    "valid_until": "2035-12-31",
+}
+CAMERAS = {"cameras": [ENTRANCE, GYM, LIBRARY], "private_cameras": [LOCKER_ROOM]}
+RULES = {
+    "allowed_users": [],
+    "max_session_minutes": 45.0,
+    "max_extension_minutes": 30.0,
+    "max_viewers": 5.0,
+    "notify_targets": [],
+    "retention_days": 400.0,
+    "failure_limit": 10.0,
+}
+
+
+async def _add_agreement(
+    hass: HomeAssistant,
+    parties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Walk the three steps with valid answers; return the final result."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "parties"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], parties or PARTIES
+    )
+    if result["type"] is FlowResultType.ABORT:
+        return dict(result)
+    assert result["step_id"] == "cameras"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], CAMERAS)
+    assert result["step_id"] == "rules"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], RULES)
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+async def test_three_steps_create_an_agreement_holding_everything_in_its_options(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Parties, cameras and rules all land in the entry's options, numbers whole."""
+    result = await _add_agreement(hass)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Lincoln High School - Springfield Police Department"
+    entry: ConfigEntry[Any] = result["result"]
+    assert entry.data == {}
+    assert entry.options == {
+        **PARTIES,
+        **CAMERAS,
+        "allowed_users": [],
+        "max_session_minutes": 45,
+        "max_extension_minutes": 30,
+        "max_viewers": 5,
+        "notify_targets": [],
+        "retention_days": 400,
+        "failure_limit": 10,
+    }
+    assert all(
+        type(entry.options[key]) is int
+        for key in ("max_session_minutes", "max_viewers", "failure_limit")
+    )
+    manager = entry.runtime_data
+    assert manager.agreement.shareable_cameras == {ENTRANCE, GYM, LIBRARY}
+    assert manager.agreement.max_session == timedelta(minutes=45)
+
+
+async def test_school_and_agency_names_are_trimmed(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Stray spaces do not end up in the title or the agreement."""
+    result = await _add_agreement(
+        hass, {**PARTIES, "school": "  Lincoln High School ", "agency": " SPD  "}
+    )
+    assert result["title"] == "Lincoln High School - SPD"
+    assert result["result"].options["school"] == "Lincoln High School"
+
+
+@pytest.mark.parametrize(
+    ("answer", "errors"),
+    [
+        ({"school": "   "}, {"school": "required"}),
+        ({"agency": ""}, {"agency": "required"}),
+        (
+            {"valid_from": "2030-06-02", "valid_until": "2030-06-01"},
+            {"valid_until": "dates_reversed"},
+        ),
+    ],
+    ids=["school_required", "agency_required", "dates_reversed"],
+)
+async def test_parties_step_explains_what_is_wrong(
+    hass: HomeAssistant,
+    cameras: object,
+    answer: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """The first step stays open and names the field at fault."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**PARTIES, **answer}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "parties"
+    assert result["errors"] == errors
+
+
+@pytest.mark.parametrize(
+    ("answer", "errors"),
+    [
+        ({"cameras": [], "private_cameras": []}, {"cameras": "no_cameras"}),
+        (
+            {"cameras": [ENTRANCE, LOCKER_ROOM], "private_cameras": [LOCKER_ROOM]},
+            {"private_cameras": "camera_private_and_eligible"},
+        ),
+    ],
+    ids=["no_cameras", "camera_private_and_eligible"],
+)
+async def test_cameras_step_explains_what_is_wrong(
+    hass: HomeAssistant,
+    cameras: object,
+    answer: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """The camera step refuses no camera at all, and a private camera shared."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], PARTIES)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], answer)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "cameras"
+    assert result["errors"] == errors
+
+
+async def test_a_second_agreement_between_the_same_parties_is_refused(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """One agreement per school and agency: the second flow aborts."""
+    assert (await _add_agreement(hass))["type"] is FlowResultType.CREATE_ENTRY
+    result = await _add_agreement(hass, {**PARTIES, "school": "lincoln high school  "})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_the_same_school_may_have_an_agreement_with_another_agency(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """A second agency is a second agreement."""
+    await _add_agreement(hass)
+    result = await _add_agreement(hass, {**PARTIES, "agency": "County Sheriff"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
+
+
+# ----------------------------------------------------------------- options flow
+
+
+async def _change_agreement(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    parties: dict[str, Any] | None = None,
+    cameras: dict[str, Any] | None = None,
+    rules: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Walk the options flow; each step keeps what it is not given."""
+    options = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "parties"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {key: options[key] for key in ("school", "agency", "valid_from", "valid_until")}
+        | (parties or {}),
+    )
+    assert result["step_id"] == "cameras", result.get("errors")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {key: options[key] for key in ("cameras", "private_cameras")} | (cameras or {}),
+    )
+    assert result["step_id"] == "rules", result.get("errors")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            key: options[key]
+            for key in (
+                "allowed_users",
+                "max_session_minutes",
+                "max_extension_minutes",
+                "max_viewers",
+                "notify_targets",
+                "retention_days",
+                "failure_limit",
+            )
+        }
+        | (rules or {}),
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    return dict(result)
+
+
+async def test_options_flow_changes_every_part_of_the_agreement(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Parties, dates, cameras and rules all change, and the agreement follows."""
+    entry = await async_setup_agreement(hass)
+    until = (today() + timedelta(days=700)).isoformat()
+    await _change_agreement(
+        hass,
+        entry,
+        parties={"school": "Lincoln District", "agency": "County Sheriff"},
+        cameras={"cameras": [GYM, HALLWAY], "private_cameras": [LOCKER_ROOM, ENTRANCE]},
+        rules={
+            "max_session_minutes": 30.0,
+            "max_extension_minutes": 15.0,
+            "max_viewers": 3.0,
+            "retention_days": 90.0,
+            "failure_limit": 5.0,
+        },
+    )
+    await _change_agreement(hass, entry, parties={"valid_until": until})
+
+    assert entry.title == "Lincoln District - County Sheriff"
+    agreement = manager_of(entry).agreement
+    assert (agreement.school, agreement.agency) == (
+        "Lincoln District",
+        "County Sheriff",
+    )
+    assert agreement.valid_until.isoformat() == until
+    assert agreement.shareable_cameras == {GYM, HALLWAY}
+    assert agreement.private_cameras == {LOCKER_ROOM, ENTRANCE}
+    assert agreement.max_session == timedelta(minutes=30)
+    assert agreement.max_extension == timedelta(minutes=15)
+    assert (agreement.max_viewers, agreement.retention_days) == (3, 90)
+    assert agreement.failure_limit == 5
+    assert entry.options["max_viewers"] == 3
+
+
+async def test_options_flow_records_only_real_changes(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Each save is one agreement_changed record naming what changed, no empty ones."""
+    entry = await async_setup_agreement(hass)
+    await _change_agreement(
+        hass, entry, parties={"agency": "County Sheriff"}, rules={"max_viewers": 4.0}
+    )
+    changes = [r["data"]["changed"] for r in events_named(entry, "agreement_changed")]
+    assert changes == [
+        {
+            "agency": {"from": "Springfield Police Department", "to": "County Sheriff"},
+            "max_viewers": {"from": 10, "to": 4},
+        }
+    ]
+
+
+async def test_options_flow_validates_like_the_config_flow(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """A private camera that is also shared is refused when changing, too."""
+    entry = await async_setup_agreement(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            key: entry.options[key]
+            for key in ("school", "agency", "valid_from", "valid_until")
+        },
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"cameras": [GYM], "private_cameras": [GYM]}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"private_cameras": "camera_private_and_eligible"}
+    assert manager_of(entry).agreement.shareable_cameras == {
+        ENTRANCE,
+        GYM,
+        LIBRARY,
+        HALLWAY,
+    }
+
+
+async def test_removing_a_camera_takes_it_out_of_the_running_session_at_once(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Shrinking scope applies to the session already running."""
+    entry = await async_setup_agreement(hass)
+    response = await async_call(hass, "activate", entry, reason="Fire alarm")
+    assert response is not None
+    assert response["cameras"] == sorted([ENTRANCE, GYM, HALLWAY, LIBRARY])
+
+    await _change_agreement(hass, entry, cameras={"cameras": [ENTRANCE, GYM, LIBRARY]})
+
+    manager = manager_of(entry)
+    assert manager.session_open(manager.session.started_at)  # type: ignore[union-attr]
+    assert manager.shared_cameras() == {ENTRANCE, GYM, LIBRARY}
+    (changed,) = events_named(entry, "agreement_changed")
+    assert changed["data"]["changed"]["cameras"] == {
+        "from": sorted([ENTRANCE, GYM, HALLWAY, LIBRARY]),
+        "to": sorted([ENTRANCE, GYM, LIBRARY]),
+    }
+    assert events_named(entry, "session_ended") == []
+
+
+async def test_marking_a_camera_private_takes_it_out_of_the_running_session(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """A camera newly marked private is no longer shared, session or not."""
+    entry = await async_setup_agreement(hass)
+    await async_call(hass, "activate", entry, reason="Intruder")
+
+    await _change_agreement(
+        hass,
+        entry,
+        cameras={
+            "cameras": [ENTRANCE, GYM, HALLWAY],
+            "private_cameras": [LOCKER_ROOM, LIBRARY],
+        },
+    )
+
+    assert manager_of(entry).shared_cameras() == {ENTRANCE, GYM, HALLWAY}
+    (changed,) = events_named(entry, "agreement_changed")
+    assert changed["data"]["changed"]["private_cameras"] == {
+        "from": [LOCKER_ROOM],
+        "to": [LIBRARY, LOCKER_ROOM],
+    }
+
+
+async def test_an_agreement_moved_into_the_past_ends_the_running_session(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Ending the agreement ends sharing under it, recorded as agreement_ended."""
+    entry = await async_setup_agreement(hass)
+    await async_call(hass, "activate", entry, reason="Lockdown")
+
+    await _change_agreement(
+        hass,
+        entry,
+        parties={
+            "valid_from": (today() - timedelta(days=30)).isoformat(),
+            "valid_until": (today() - timedelta(days=1)).isoformat(),
+        },
+    )
+
+    (ended,) = events_named(entry, "session_ended")
+    assert ended["data"]["end_reason"] == "agreement_ended"
+    assert manager_of(entry).shared_cameras() == frozenset()
+    state = hass.states.get(
+        "switch.lincoln_high_school_springfield_police_department_emergency_sharing"
+    )
+    assert state is not None
+    assert state.state == "off"
+
+
+async def test_renamed_parties_keep_one_agreement_per_school_and_agency(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """After renaming the agency, a new agreement with it is a duplicate."""
+    entry = await async_setup_agreement(hass)
+    await _change_agreement(hass, entry, parties={"agency": "County Sheriff"})
+
+    result = await _add_agreement(hass, {**PARTIES, "agency": "County Sheriff"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    # The old name is free again.
+    result = await _add_agreement(hass)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_renaming_onto_another_agreement_is_refused(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Changing the agency to one the school already has an agreement with fails."""
+    sheriff = await _add_agreement(hass, {**PARTIES, "agency": "County Sheriff"})
+    entry = await async_setup_agreement(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {key: entry.options[key] for key in ("school", "valid_from", "valid_until")}
+        | {"agency": "County sheriff"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "already_configured"}
+    assert entry.title == "Lincoln High School - Springfield Police Department"
+    assert sheriff["result"].title == "Lincoln High School - County Sheriff"
