@@ -205,7 +205,10 @@ def issue(
         session_id = _session_for_link(agreement, session, cameras, now).id
     expires_at = None
     if request.minutes is not None:
-        expires_at = now + timedelta(minutes=request.minutes)
+        try:
+            expires_at = now + timedelta(minutes=request.minutes)
+        except OverflowError:  # past any date: the agreement's end is the cap
+            expires_at = None
     return ViewerLink(
         id=link_id,
         token_hash=token_hash,

@@ -175,7 +175,8 @@ def activate(
     reason = request.reason.strip()
     if not reason:
         raise Refusal(RefusalCode.REASON_REQUIRED)
-    duration = request.duration or agreement.max_session
+    # `or` would turn an explicit zero into the maximum instead of refusing it.
+    duration = agreement.max_session if request.duration is None else request.duration
     if duration <= timedelta(0):
         raise Refusal(RefusalCode.DURATION_INVALID)
     if duration > agreement.max_session:
@@ -217,7 +218,10 @@ def extend(
     if minutes <= 0:
         raise Refusal(RefusalCode.DURATION_INVALID)
     allowance = agreement.max_extension - current.extended_by
-    wanted = timedelta(minutes=minutes)
+    try:
+        wanted = timedelta(minutes=minutes)
+    except OverflowError:  # more minutes than a timedelta holds: over any cap
+        wanted = timedelta.max
     if wanted > allowance:
         raise Refusal(
             RefusalCode.EXTENSION_OVER_CAP,
