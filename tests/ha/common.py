@@ -205,3 +205,34 @@ def audit_records(entry: MockConfigEntry) -> list[dict[str, Any]]:
 def events_named(entry: MockConfigEntry, name: str) -> list[dict[str, Any]]:
     """The audit records of one kind."""
     return [record for record in audit_records(entry) if record["event"] == name]
+
+
+def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
+    """The entity id of one of the agreement's entities, by its unique id's key."""
+    unique_id = f"{entry.entry_id}:{key}"
+    for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
+        if item.unique_id == unique_id:
+            return item.entity_id
+    msg = f"no entity {unique_id}"
+    raise AssertionError(msg)
+
+
+def state_value(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
+    """What the dashboard shows for one of the agreement's entities."""
+    state = hass.states.get(entity_id_of(hass, entry, key))
+    assert state is not None
+    return state.state
+
+
+def persistent_notice(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The agreement's persistent notification (empty when there is none)."""
+    from homeassistant.components import persistent_notification  # noqa: PLC0415
+
+    notices = persistent_notification._async_get_or_create_notifications(hass)
+    notice = notices.get(f"{DOMAIN}_{entry.entry_id}")
+    return dict(notice) if notice is not None else {}
+
+
+async def async_settle(hass: HomeAssistant) -> None:
+    """Let every task finish, notifications (background tasks) included."""
+    await hass.async_block_till_done(wait_background_tasks=True)
