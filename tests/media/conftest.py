@@ -5,6 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Let tests open sockets; pytest-socket still allows only 127.0.0.1."""
+
 
 def other_tasks() -> list[asyncio.Task[object]]:
     """Tasks still running besides the test's own."""

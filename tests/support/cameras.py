@@ -17,6 +17,9 @@
   `RTP/AVP/TCP` SETUP), so readers must pass `rtsp_transport=udp`.
 
 Processes are always killed and reaped on `stop()` / leaving the context.
+Under pytest-homeassistant-custom-component, sockets are blocked unless a test
+requests pytest-socket's `socket_enabled` fixture (connections stay limited
+to 127.0.0.1).
 Helpers: `free_port()`, `sample_jpegs()`, `process_state()`,
 `child_processes()`.
 """
@@ -300,7 +303,7 @@ def _testsrc_h264(size: str, fps: int) -> list[str]:
         *("-hide_banner", "-loglevel", "error", "-nostdin", "-re"),
         *("-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"),
         *("-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"),
-        *("-g", str(fps), "-pix_fmt", "yuv420p"),
+        *("-g", str(max(1, fps // 2)), "-pix_fmt", "yuv420p"),
     ]
 
 

@@ -1,0 +1,408 @@
+"""Real ffmpeg readers against local cameras: one process, never left behind."""
+
+# ruff: noqa: D103 - a test's name says what it proves
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+import contextlib
+import functools
+import logging
+import os
+import signal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from custom_components.school_emergency_share.media import (
+    CameraHub,
+    CameraStatus,
+    FfmpegSource,
+    PollingSource,
+    SourceError,
+    Subscription,
+)
+from tests.support.cameras import (
+    FFMPEG,
+    H264Camera,
+    MjpegCamera,
+    RtspCamera,
+    child_processes,
+    free_port,
+    process_state,
+    sample_jpegs,
+)
+
+from .conftest import eventually, other_tasks
+
+pytestmark = pytest.mark.timeout(30)
+
+FAST_RETRY: dict[str, Any] = {"backoff_initial": 0.1, "backoff_max": 0.8}
+
+
+class Ffmpegs:
+    """A source factory that remembers every ffmpeg source it made."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        """Make sources reading `url` with `options`."""
+        self.url = url
+        self.options = options
+        self.sources: list[FfmpegSource] = []
+
+    def __call__(self) -> FfmpegSource:
+        """A new source (the hub's factory)."""
+        source = FfmpegSource(FFMPEG, self.url, **self.options)
+        self.sources.append(source)
+        return source
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the sources that started one."""
+        return [s.pid for s in self.sources if s.pid is not None]
+
+
+@pytest.fixture(autouse=True)
+def no_ffmpeg_left_behind() -> Iterator[None]:
+    yield
+    leftovers = child_processes("ffmpeg")
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert leftovers == []
+
+
+@pytest.fixture
+async def hubs() -> AsyncIterator[list[CameraHub]]:
+    made: list[CameraHub] = []
+    yield made
+    for hub in made:
+        await hub.stop()
+
+
+def jpeg_size(jpeg: bytes) -> tuple[int, int]:
+    """(width, height) from a baseline JPEG's SOF0 segment."""
+    sof = jpeg.index(b"\xff\xc0")
+    height = int.from_bytes(jpeg[sof + 5 : sof + 7])
+    width = int.from_bytes(jpeg[sof + 7 : sof + 9])
+    return width, height
+
+
+def exited(pid: int) -> bool:
+    """Whether process `pid` is gone (and reaped)."""
+    return process_state(pid) is None
+
+
+def ffmpeg_tasks() -> list[asyncio.Task[object]]:
+    """Tasks a source runs beside its process (stderr, shutdown, drain)."""
+    return [t for t in other_tasks() if t.get_name().startswith("ffmpeg")]
+
+
+async def count_frames(sub: Subscription, seconds: float) -> int:
+    loop = asyncio.get_running_loop()
+    end, count = loop.time() + seconds, 0
+    while loop.time() < end:
+        if await sub.next_frame(0.5) is not None:
+            count += 1
+    return count
+
+
+def test_command_reads_rtsp_over_tcp_without_audio_at_capped_rate_and_size() -> None:
+    command = FfmpegSource(
+        "/usr/bin/ffmpeg", "rtsp://cam.local/stream1", fps=5, max_width=640, quality=7
+    ).command()
+
+    assert command[0] == "/usr/bin/ffmpeg"
+    assert command[command.index("-rtsp_transport") + 1] == "tcp"
+    assert command.index("-rtsp_transport") < command.index("-i")
+    assert command[command.index("-i") + 1] == "rtsp://cam.local/stream1"
+    assert "-an" in command
+    graph = command[command.index("-filter_complex") + 1]
+    assert "fps=fps=5" in graph
+    assert "scale=" in graph
+    assert "min(640\\,iw)" in graph  # never wider than the source: no upscaling
+    assert "h=-2" in graph  # aspect kept, height even
+    assert command[command.index("-f") + 1] == "mpjpeg"
+    assert command[command.index("-q:v") + 1] == "7"
+    assert command[-1] == "pipe:1"
+    assert "nobuffer" in command
+
+
+def test_command_for_http_stamps_frames_with_the_wall_clock() -> None:
+    http = FfmpegSource("ffmpeg", "http://cam.local/video.mjpg").command()
+    hls = FfmpegSource("ffmpeg", "https://cam.local/live/index.m3u8").command()
+    assert "-rtsp_transport" not in http
+    assert http[http.index("-use_wallclock_as_timestamps") + 1] == "1"
+    assert "-use_wallclock_as_timestamps" not in hls
+    assert "-an" in http
+    assert "-an" in hls
+
+
+def test_extra_input_args_override_the_defaults() -> None:
+    command = FfmpegSource(
+        "ffmpeg",
+        "rtsp://cam.local/s",
+        extra_input_args={"rtsp_transport": "udp", "rw_timeout": "5000000"},
+    ).command()
+    assert command[command.index("-rtsp_transport") + 1] == "udp"
+    assert command.index("-rw_timeout") < command.index("-i")
+
+
+async def test_twenty_viewers_of_an_mjpeg_camera_open_one_connection(
+    hubs: list[CameraHub],
+) -> None:
+    async with MjpegCamera(fps=10) as camera:
+        ffmpegs = Ffmpegs(camera.url)
+        hub = CameraHub("gym", ffmpegs, **FAST_RETRY)
+        hubs.append(hub)
+        subs = [hub.subscribe() for _ in range(20)]
+        await asyncio.gather(*(sub.next_frame(5) for sub in subs))
+        counts = await asyncio.gather(*(count_frames(sub, 1.0) for sub in subs))
+
+        assert min(counts) >= 8, counts  # 10 fps
+        assert camera.connections_opened == 1
+        assert camera.open_connections == 1
+        assert len(child_processes("ffmpeg")) == 1
+        assert hub.connections_opened == 1
+        await hub.stop()
+        await eventually(lambda: camera.open_connections == 0, timeout=2)
+
+
+async def test_twenty_viewers_of_a_one_client_h264_camera_all_see_it(
+    hubs: list[CameraHub],
+) -> None:
+    # This camera accepts a single client, ever: a second upstream connection
+    # would be refused and the hub would go offline.
+    async with H264Camera(fps=10, respawn=False) as camera:
+        hub = CameraHub("hall", Ffmpegs(camera.url), **FAST_RETRY)
+        hubs.append(hub)
+        subs = [hub.subscribe() for _ in range(20)]
+        await asyncio.gather(*(sub.next_frame(5) for sub in subs))
+        counts = await asyncio.gather(*(count_frames(sub, 1.0) for sub in subs))
+
+        assert min(counts) >= 8, counts
+        assert hub.connections_opened == 1
+        assert hub.status is CameraStatus.LIVE
+        assert camera.spawned == 1
+        assert camera.processes[0].returncode is None  # its one client stayed
+
+
+async def test_an_rtsp_camera_is_read_through_ffmpeg(hubs: list[CameraHub]) -> None:
+    async with RtspCamera(fps=10) as camera:
+        # rtsp-server-perl has no RTP-over-TCP, so override the default.
+        ffmpegs = Ffmpegs(camera.url, extra_input_args={"rtsp_transport": "udp"})
+        hub = CameraHub("lobby", ffmpegs, **FAST_RETRY)
+        hubs.append(hub)
+        sub = hub.subscribe()
+        assert await sub.next_frame(5) is not None
+        assert await count_frames(sub, 0.5) >= 3
+        assert hub.connections_opened == 1
+        await hub.stop()
+
+
+async def test_frames_are_scaled_down_to_viewer_width_and_never_up() -> None:
+    async with MjpegCamera(jpegs=sample_jpegs(4, "1280x720")) as big:
+        source = FfmpegSource(FFMPEG, big.url, max_width=640)
+        jpeg = await anext(source.frames())
+        await source.aclose()
+        assert jpeg_size(jpeg) == (640, 360)
+    async with MjpegCamera(jpegs=sample_jpegs(4, "320x240")) as small:
+        source = FfmpegSource(FFMPEG, small.url, max_width=960)
+        jpeg = await anext(source.frames())
+        await source.aclose()
+        assert jpeg_size(jpeg) == (320, 240)
+
+
+async def test_a_camera_killed_mid_stream_goes_offline_then_live_again(
+    hubs: list[CameraHub],
+) -> None:
+    statuses: list[CameraStatus] = []
+    async with MjpegCamera(fps=10) as camera:
+        ffmpegs = Ffmpegs(camera.url)
+        hub = CameraHub("yard", ffmpegs, on_status=statuses.append, **FAST_RETRY)
+        hubs.append(hub)
+        sub = hub.subscribe()
+        assert await sub.next_frame(5) is not None
+
+        await camera.kill()
+        await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=3)
+        attempts_at_outage = hub.connections_opened
+        await asyncio.sleep(1.2)
+        retries = hub.connections_opened - attempts_at_outage
+        # Backoff 0.1, 0.2, 0.4, 0.8: a handful of tries, not a storm.
+        assert 2 <= retries <= 5, retries
+        assert len(child_processes("ffmpeg")) <= 1
+
+        await camera.revive()
+        await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=5)
+        assert await count_frames(sub, 0.5) >= 3
+        assert statuses[:4] == [
+            CameraStatus.CONNECTING,
+            CameraStatus.LIVE,
+            CameraStatus.OFFLINE,
+            CameraStatus.LIVE,
+        ]
+        assert camera.open_connections == 1
+        await hub.stop()
+    assert all(process_state(pid) is None for pid in ffmpegs.pids)
+
+
+async def test_ffmpeg_killed_from_outside_is_replaced_and_viewers_continue(
+    hubs: list[CameraHub],
+) -> None:
+    async with MjpegCamera(fps=10) as camera:
+        ffmpegs = Ffmpegs(camera.url)
+        hub = CameraHub("office", ffmpegs, **FAST_RETRY)
+        hubs.append(hub)
+        subs = [hub.subscribe() for _ in range(3)]
+        await asyncio.gather(*(sub.next_frame(5) for sub in subs))
+        (first_pid,) = ffmpegs.pids
+
+        os.kill(first_pid, signal.SIGKILL)
+        await eventually(lambda: len(ffmpegs.pids) == 2, timeout=3)
+        counts = await asyncio.gather(*(count_frames(sub, 1.0) for sub in subs))
+
+        assert min(counts) >= 5, counts
+        assert all(not sub.closed for sub in subs)
+        assert process_state(first_pid) is None  # reaped, not a zombie
+        assert child_processes("ffmpeg") == [ffmpegs.pids[1]]
+        assert camera.connections_opened == 2
+        assert hub.status is CameraStatus.LIVE
+
+
+async def test_ffmpeg_exits_once_the_last_viewer_leaves_and_linger_passes(
+    hubs: list[CameraHub],
+) -> None:
+    async with MjpegCamera(fps=10) as camera:
+        ffmpegs = Ffmpegs(camera.url)
+        hub = CameraHub("library", ffmpegs, linger=0.3)
+        hubs.append(hub)
+        sub = hub.subscribe()
+        assert await sub.next_frame(5) is not None
+        (pid,) = ffmpegs.pids
+
+        hub.unsubscribe(sub)
+        await asyncio.sleep(0.1)
+        assert process_state(pid) not in (None, "Z")  # lingering
+        took = await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=3)
+
+        assert took < 1.0
+        assert process_state(pid) is None
+        assert child_processes("ffmpeg") == []
+        await eventually(lambda: camera.open_connections == 0, timeout=2)
+
+
+async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
+    hubs: list[CameraHub],
+) -> None:
+    async with MjpegCamera(fps=10) as camera:
+        ffmpegs = Ffmpegs(camera.url)
+        hub = CameraHub("gym", ffmpegs, linger=0)
+        hubs.append(hub)
+        for cycle in range(50):
+            sub = hub.subscribe()
+            if cycle % 10 == 0:
+                assert await sub.next_frame(5) is not None
+            else:
+                await asyncio.sleep((cycle % 4) * 0.01)
+            hub.unsubscribe(sub)
+
+        await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=5)
+        assert ffmpegs.sources  # processes were started…
+        assert all(process_state(pid) is None for pid in ffmpegs.pids)  # …and reaped
+        assert child_processes("ffmpeg") == []
+        assert not ffmpeg_tasks()
+        assert not [t for t in other_tasks() if t.get_name().startswith("camera hub")]
+        await eventually(lambda: camera.open_connections == 0, timeout=2)
+    assert other_tasks() == []
+
+
+async def test_cancelling_a_consumer_mid_read_leaves_no_process() -> None:
+    async with MjpegCamera(fps=10) as camera:
+        for cancels in (1, 2):  # a second cancel lands in the cleanup itself
+            source = FfmpegSource(FFMPEG, camera.url)
+            got = asyncio.Event()
+
+            async def consume(source: FfmpegSource, got: asyncio.Event) -> None:
+                async for _ in source.frames():
+                    got.set()
+
+            task = asyncio.create_task(consume(source, got))
+            await asyncio.wait_for(got.wait(), 5)
+            pid = source.pid
+            assert pid is not None
+            for _ in range(cancels):
+                task.cancel()
+                await asyncio.sleep(0)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+            await eventually(functools.partial(exited, pid), timeout=3)
+            await eventually(lambda: not ffmpeg_tasks(), timeout=3)
+        assert child_processes("ffmpeg") == []
+
+
+async def test_a_missing_ffmpeg_binary_leaves_the_camera_offline(
+    hubs: list[CameraHub],
+) -> None:
+    source = FfmpegSource("/nonexistent/ffmpeg", "rtsp://cam.local/s")
+    with pytest.raises(SourceError, match="cannot start"):
+        await anext(source.frames())
+
+    hub = CameraHub(
+        "gym",
+        lambda: FfmpegSource("/nonexistent/ffmpeg", "rtsp://cam.local/s"),
+        backoff_initial=0.05,
+    )
+    hubs.append(hub)
+    hub.subscribe()
+    await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=2)
+
+
+async def test_failures_are_reported_without_camera_credentials(
+    hubs: list[CameraHub], caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"http://admin:hunter2@127.0.0.1:{free_port()}/video?token=s3cret"
+    source = FfmpegSource(FFMPEG, url)
+    with pytest.raises(SourceError) as failure:
+        await anext(source.frames())
+    message = str(failure.value)
+    assert "127.0.0.1" in message  # still says where it failed
+    assert "hunter2" not in message
+    assert "s3cret" not in message
+
+    caplog.set_level(logging.DEBUG)
+    hub = CameraHub("gym", lambda: FfmpegSource(FFMPEG, url), backoff_initial=0.05)
+    hubs.append(hub)
+    hub.subscribe()
+    await eventually(lambda: hub.connections_opened >= 2, timeout=5)
+    await hub.stop()
+    assert "Camera gym failed" in caplog.text
+    assert "hunter2" not in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+async def test_polling_source_fetches_stills_at_a_capped_rate(
+    hubs: list[CameraHub],
+) -> None:
+    async with MjpegCamera() as camera, aiohttp.ClientSession() as session:
+
+        async def still() -> bytes | None:
+            async with session.get(camera.still_url) as response:
+                return await response.read()
+
+        hub = CameraHub("nurse-hall", lambda: PollingSource(still, fps=5))
+        hubs.append(hub)
+        sub = hub.subscribe()
+        frame = await sub.next_frame(2)
+        assert frame is not None
+        assert frame.jpeg in camera.jpegs
+        before = camera.still_requests
+        taken = await count_frames(sub, 1.0)
+        polled = camera.still_requests - before
+
+        assert 4 <= polled <= 7, polled  # 5 a second, not as fast as possible
+        assert taken >= 4
+        assert camera.connections_opened == 0  # stills only, no stream
+        await hub.stop()
