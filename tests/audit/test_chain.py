@@ -42,7 +42,7 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=8,
 )
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=100, deadline=None)
 
 
 def build_log(

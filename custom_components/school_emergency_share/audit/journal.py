@@ -663,6 +663,7 @@ class AsyncJournal:
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._accepting = False
+        self._closed = False
         self._stopping: asyncio.Future[Any] | None = None
 
     @property
@@ -681,18 +682,22 @@ class AsyncJournal:
         Returns:
             The verification of the log as found.
         """
-        if self._thread is not None:
-            raise RuntimeError("the audit journal was already opened")
-        self._thread = threading.Thread(
+        if self._closed or self._thread is not None:
+            raise RuntimeError("the audit journal was already opened or closed")
+        thread = threading.Thread(
             target=self._run, name=f"ses-audit-{self._name}", daemon=False
         )
-        self._thread.start()
+        self._thread = thread
+        thread.start()
         try:
             check: ChainCheck = await self._call(self._journal.open)
         except BaseException:
-            await self._shut_down()
-            self._thread, self._stopping = None, None
+            await self._shut_down(thread)
+            if not self._closed:  # a later open may try again
+                self._thread, self._stopping = None, None
             raise
+        if self._closed:
+            raise RuntimeError("the audit journal was closed while it opened")
         self._accepting = True
         return check
 
@@ -761,10 +766,11 @@ class AsyncJournal:
 
     async def close(self) -> None:
         """Write everything already submitted, then stop the thread. Idempotent."""
+        self._closed = True
         self._accepting = False
         if self._thread is None:
             return
-        await self._shut_down()
+        await self._shut_down(self._thread)
 
     async def _call(self, call: Callable[[], Any], *, running: bool = False) -> Any:
         if running and not self._accepting:
@@ -774,15 +780,14 @@ class AsyncJournal:
         self._queue.put(_Job(loop, future, call=call))
         return await future
 
-    async def _shut_down(self) -> None:
-        assert self._thread is not None  # noqa: S101 - only called once started
+    async def _shut_down(self, thread: threading.Thread) -> None:
         if self._stopping is None:
             loop = asyncio.get_running_loop()
             self._stopping = loop.create_future()
             self._queue.put(_Job(loop, self._stopping, stop=True))
         await asyncio.shield(self._stopping)
         # The thread settled the stop job as its last act; this join is short.
-        self._thread.join()
+        thread.join()
 
     def _run(self) -> None:
         """The writer thread: batches of appends, other calls in between."""
@@ -793,14 +798,14 @@ class AsyncJournal:
             if job is None:
                 # The application ended without `close`; everything queued
                 # has been written.
-                self._journal.close()
+                self._release()
                 return
             if job.stop:
-                self._journal.close()
+                self._release()
                 job.settle()
                 return
-            if job.draft is None:
-                self._run_call(job)
+            if job.call is not None:
+                self._run_call(job, job.call)
                 continue
             batch = [job]
             while len(batch) < MAX_BATCH:
@@ -822,10 +827,15 @@ class AsyncJournal:
                 if not threading.main_thread().is_alive():
                     return None
 
-    def _run_call(self, job: _Job) -> None:
-        assert job.call is not None  # noqa: S101 - not a draft, not a stop
+    def _release(self) -> None:
         try:
-            result = job.call()
+            self._journal.close()
+        except OSError:
+            _LOGGER.exception("Could not close %s", self._journal.path)
+
+    def _run_call(self, job: _Job, call: Callable[[], Any]) -> None:
+        try:
+            result = call()
         except Exception as err:  # noqa: BLE001 - handed to the caller
             job.settle(error=err)
         else:
