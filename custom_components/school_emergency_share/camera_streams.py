@@ -24,6 +24,9 @@ _LOGGER = logging.getLogger(__name__)
 STREAM_FPS: Final = 10
 STREAM_MAX_WIDTH: Final = 960
 STILL_FPS: Final = 2
+# How long a reader keeps running after its last viewer left: a viewer who
+# reloads the page finds the camera still connected.
+LINGER = 3.0
 UNAVAILABLE: Final = "unavailable"
 
 
@@ -71,13 +74,10 @@ class CameraStreams:
         self,
         hass: HomeAssistant,
         on_status: Callable[[str, CameraStatus], None],
-        *,
-        linger: float = 3.0,
     ) -> None:
         """Report every hub's status changes to `on_status`."""
         self._hass = hass
         self._on_status = on_status
-        self._linger = linger
         self._hubs: dict[str, CameraHub] = {}
 
     def hub(self, entity_id: str) -> CameraHub:
@@ -86,7 +86,7 @@ class CameraStreams:
             hub = self._hubs[entity_id] = CameraHub(
                 entity_id,
                 lambda: CameraEntitySource(self._hass, entity_id),
-                linger=self._linger,
+                linger=LINGER,
                 on_status=lambda status: self._on_status(entity_id, status),
             )
         return hub

@@ -580,7 +580,6 @@ class AgreementManager:
 
     @callback
     def _deadline_reached(self, _now: datetime) -> None:
-        self._unsub_deadline = None
         self.hass.async_create_task(
             self._async_end(EndReason.DEADLINE, Actor.system()),
             f"{DOMAIN} end session at deadline",

@@ -8,13 +8,14 @@ the security headers attached; nothing a client sends can produce a 5xx.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 import json
 import logging
 from pathlib import Path
+import socket
 import time
 from typing import Any, Final, Literal
 
@@ -84,6 +85,10 @@ SNAPSHOT_FRESH: Final = 2.0
 SNAPSHOT_WAIT: Final = 10.0
 EVENTS_HEARTBEAT: Final = 5.0
 DENIALS_REMEMBERED: Final = 10_000
+# The kernel's send buffer for a stream. Autotuning would let a stalled viewer
+# park megabytes in the kernel before the write timeout could notice; this is
+# still several round trips of a phone on a cellular network at full rate.
+STREAM_SEND_BUFFER: Final = 256 * 1024
 
 type Kind = Literal["html", "json"]
 
@@ -278,6 +283,32 @@ class _ViewerView(HomeAssistantView):
         """Decide requests through `gate`."""
         self.gate = gate
 
+    def register(
+        self, hass: HomeAssistant, app: web.Application, router: web.UrlDispatcher
+    ) -> None:
+        """Add the routes with a handler that never logs the request path.
+
+        Home Assistant's own wrapper logs every path at debug level; here the
+        path holds the credential, and debug logs end up in bug reports.
+        """
+        assert self.url is not None  # noqa: S101 - every view sets one
+        for method in ("get", "head", "post", "put", "delete", "patch"):
+            if (handler := getattr(self, method, None)) is None:
+                continue
+            for url in (self.url, *self.extra_urls):
+                router.add_route(method.upper(), url, _quiet_handler(hass, handler))
+
+
+def _quiet_handler(
+    hass: HomeAssistant, handler: Callable[..., Awaitable[web.StreamResponse]]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if hass.is_stopping:
+            raise web.HTTPServiceUnavailable(headers=SECURITY_HEADERS)
+        return await handler(request, **request.match_info)
+
+    return handle
+
 
 class ViewerPageView(_ViewerView):
     """The viewer page (HTML, phone first)."""
@@ -454,6 +485,7 @@ class MjpegView(_ViewerView):
         started = time.monotonic()
         reason, sent = "client_gone", 0
         try:
+            _bound_send_buffer(request)
             await response.prepare(request)
             result = await mjpeg.stream(
                 response,
@@ -477,6 +509,14 @@ class MjpegView(_ViewerView):
                 },
             )
         return response
+
+
+def _bound_send_buffer(request: web.Request) -> None:
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER)
 
 
 def _still_allowed(

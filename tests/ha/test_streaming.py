@@ -1,0 +1,241 @@
+"""Real cameras behind the proxy: one upstream connection, however many viewers.
+
+The cameras are real servers on loopback (an MJPEG-over-HTTP camera that counts
+its connections, and H.264 from an ffmpeg that accepts exactly one client),
+read by the integration through Home Assistant's ffmpeg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+import itertools
+import os
+from pathlib import Path
+import signal
+import socket
+import statistics
+import time
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.school_emergency_share import camera_streams, views
+from custom_components.school_emergency_share.const import DOMAIN
+from tests.support.cameras import H264Camera, MjpegCamera
+
+from .common import async_call, async_setup_agreement, events_named, manager_of
+from .viewing import (
+    Client,
+    async_link,
+    async_setup_stream_cameras,
+    read_parts,
+    reader_processes,
+    wait_closed,
+)
+
+GYM = "camera.gym_mjpeg"
+HALL = "camera.hall_h264"
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def short_linger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readers stop 0.3 s after their last viewer (3 s in production)."""
+    monkeypatch.setattr(camera_streams, "LINGER", 0.3)
+
+
+@pytest.fixture
+async def mjpeg_camera(socket_enabled: None) -> AsyncGenerator[MjpegCamera]:
+    """An MJPEG IP camera at 10 fps."""
+    async with MjpegCamera(fps=10) as camera:
+        yield camera
+
+
+@pytest.fixture
+async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264Camera]:
+    """An H.264 camera that accepts one client at a time."""
+    async with H264Camera(fps=10, respawn=True) as camera:
+        yield camera
+
+
+@pytest.fixture
+async def setup(
+    hass: HomeAssistant,
+    mjpeg_camera: MjpegCamera,
+    h264_camera: H264Camera,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> AsyncGenerator[tuple[MockConfigEntry, Client]]:
+    """An active session over both cameras, and a police client."""
+    await async_setup_stream_cameras(
+        hass, {"Gym MJPEG": mjpeg_camera.url, "Hall H264": h264_camera.url}
+    )
+    assert await async_setup_component(hass, DOMAIN, {})
+    client = await hass_client_no_auth()
+    entry = await async_setup_agreement(
+        hass, cameras=[GYM, HALL], private_cameras=[], max_viewers=30
+    )
+    await async_call(hass, "activate", entry, reason="Intruder alarm")
+    yield entry, client
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def _watch(client: Client, path: str, camera: str, frames: int) -> list[Any]:
+    response = await client.get(f"{path}/mjpeg/{camera}")
+    assert response.status == 200
+    try:
+        return await read_parts(response, frames, timeout=30)
+    finally:
+        response.close()
+
+
+async def _no_ffmpeg_left(timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while reader_processes():
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("viewers", [1, 20])
+async def test_many_viewers_cost_one_camera_connection(
+    setup: tuple[MockConfigEntry, Client],
+    mjpeg_camera: MjpegCamera,
+    hass: HomeAssistant,
+    viewers: int,
+) -> None:
+    """N viewers of an MJPEG camera: one upstream connection, one ffmpeg."""
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    results = await asyncio.gather(
+        *(_watch(client, path, GYM, 5) for _ in range(viewers))
+    )
+    assert all(len(parts) == 5 for parts in results)
+    assert all(part.jpeg[:2] == b"\xff\xd8" for parts in results for part in parts)
+    assert mjpeg_camera.connections_opened == 1
+    assert len(reader_processes()) <= 1
+    await _no_ffmpeg_left()
+    async with asyncio.timeout(2):
+        while mjpeg_camera.open_connections:
+            await asyncio.sleep(0.05)
+
+
+async def test_h264_camera_taking_one_client_serves_ten_viewers(
+    setup: tuple[MockConfigEntry, Client],
+    h264_camera: H264Camera,
+    hass: HomeAssistant,
+) -> None:
+    """A camera that accepts a single connection still feeds every viewer."""
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    results = await asyncio.gather(*(_watch(client, path, HALL, 3) for _ in range(10)))
+    assert all(len(parts) == 3 for parts in results)
+    assert h264_camera.spawned == 1
+    await _no_ffmpeg_left()
+
+
+async def test_stalled_viewer_is_dropped_and_others_keep_their_frame_rate(
+    setup: tuple[MockConfigEntry, Client],
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A viewer that stops reading loses frames, never slows the others, then goes."""
+    monkeypatch.setattr(views, "STREAM_WRITE_TIMEOUT", 1.0)
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+
+    # A viewer whose socket never reads: its receive buffer is made tiny so the
+    # server's writes back up quickly.
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(
+        stalled, (client.server.host, client.server.port)
+    )
+    stalled.send(f"GET {path}/mjpeg/{GYM} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+    started = time.monotonic()
+    healthy = await asyncio.gather(*(_watch(client, path, GYM, 30) for _ in range(3)))
+    for parts in healthy:
+        gaps = [b.received - a.received for a, b in itertools.pairwise(parts)]
+        assert statistics.median(gaps) < 0.2  # 10 fps camera: about 0.1 s apart
+    assert time.monotonic() - started < 10
+
+    async with asyncio.timeout(10):
+        while not any(
+            record["data"].get("reason") == "write_timeout"
+            for record in events_named(entry, "view_ended")
+        ):
+            await asyncio.sleep(0.1)
+    stalled.close()
+
+
+async def test_camera_that_dies_shows_offline_and_comes_back(
+    setup: tuple[MockConfigEntry, Client],
+    mjpeg_camera: MjpegCamera,
+    hass: HomeAssistant,
+) -> None:
+    """A camera that drops out is reported offline, then live again."""
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    response = await client.get(f"{path}/mjpeg/{GYM}")
+    await read_parts(response, 2)
+
+    async def status() -> str:
+        listing = await client.get(f"{path}/cameras.json")
+        body = await listing.json()
+        return str(next(c["status"] for c in body["cameras"] if c["id"] == GYM))
+
+    assert await status() == "live"
+    await mjpeg_camera.kill()
+    async with asyncio.timeout(15):
+        while await status() != "offline":
+            await asyncio.sleep(0.1)
+    await mjpeg_camera.revive()
+    async with asyncio.timeout(30):
+        while await status() != "live":
+            await asyncio.sleep(0.2)
+    response.close()
+
+
+async def test_ffmpeg_killed_from_outside_is_replaced(
+    setup: tuple[MockConfigEntry, Client], hass: HomeAssistant
+) -> None:
+    """SIGKILL of the reader: a new one starts and the viewer keeps getting frames."""
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    response = await client.get(f"{path}/mjpeg/{GYM}")
+    await read_parts(response, 2)
+    [pid] = reader_processes()
+    os.kill(pid, signal.SIGKILL)
+    parts = await read_parts(response, 5, timeout=30)
+    assert len(parts) == 5
+    assert pid not in reader_processes()
+    assert len(reader_processes()) == 1
+    response.close()
+
+
+async def test_start_stop_cycles_leave_no_process_behind(
+    setup: tuple[MockConfigEntry, Client], hass: HomeAssistant
+) -> None:
+    """Twenty sessions started and ended while watching leave no ffmpeg running."""
+    entry, client = setup
+    await async_call(hass, "deactivate", entry)
+    fds_before = len(list(Path("/proc/self/fd").iterdir()))
+    for cycle in range(20):
+        await async_call(hass, "activate", entry, reason=f"Drill {cycle}")
+        _link_id, path = await async_link(hass, entry)
+        response = await client.get(f"{path}/mjpeg/{GYM}")
+        await read_parts(response, 1)
+        await async_call(hass, "deactivate", entry)
+        await wait_closed(response, 1.0)
+        response.close()
+    await _no_ffmpeg_left()
+    await hass.async_block_till_done()
+    assert manager_of(entry).active_viewers() == []
+    # A little slack for the client's connection pool and the audit file.
+    assert len(list(Path("/proc/self/fd").iterdir())) <= fds_before + 5
