@@ -97,9 +97,14 @@ class StateStore:
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             # Keep the evidence: the next save would overwrite it.
             aside = f"{self.path}.unreadable.{dt_util.utcnow():%Y%m%dT%H%M%S}"
-            await self._hass.async_add_executor_job(os.replace, self.path, aside)
+            kept = f"kept as {aside}"
+            try:
+                await self._hass.async_add_executor_job(os.replace, self.path, aside)
+            except OSError as move_err:
+                # Failing closed matters more than keeping the evidence.
+                kept = f"not kept: {move_err}"
             _LOGGER.exception(
-                "%s is malformed (kept as %s); sharing fails closed", self.path, aside
+                "%s is malformed (%s); sharing fails closed", self.path, kept
             )
             return LoadResult(ShareState(), unreadable=True, error=f"malformed: {err}")
 
