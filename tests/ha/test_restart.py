@@ -358,10 +358,10 @@ async def test_a_store_that_cannot_be_read_fails_closed(
     await _assert_sharing_works_again(hass, entry, hass_admin_user)
 
 
-async def test_a_corrupt_state_file_on_disk_fails_closed(
+async def test_a_state_file_that_loads_as_nothing_fails_closed(
     hass: HomeAssistant, cameras: object, hass_admin_user: MockUser
 ) -> None:
-    """Half-written JSON on disk: Home Assistant moves it aside, sharing is closed."""
+    """A file is there but the store returns nothing (as after corrupt JSON)."""
     entry = _added_agreement(hass, allowed_users=[hass_admin_user.id])
     path = hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}")
     await hass.async_add_executor_job(_write, path, '{"version": 1, "data": {"sess')
