@@ -14,20 +14,24 @@ the same check with precise reporting of where it fails.
 Pruning (retention) removes a leading run of records. Before it does, it
 appends an `audit_pruned` anchor naming the last removed record's seq and hash,
 so the shortened log still proves where it starts.
+
+The chain has no key. It shows any edit, deletion, insertion or reordering by
+someone who does not recompute the hashes after it, and the head file (see
+`journal`) shows a cut-off tail. Someone who rewrites the whole file and the
+head file consistently is only caught by a copy kept elsewhere, such as an
+earlier export: compare its last hash with the same seq in the log.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 import hashlib
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 GENESIS: Final = "0" * 64
 PRUNED_EVENT: Final = "audit_pruned"
@@ -35,16 +39,16 @@ PRUNED_EVENT: Final = "audit_pruned"
 FIELDS: Final = ("seq", "ts", "event", "actor", "data", "prev", "hash")
 
 # Reasons `ChainCheck.problem` can carry.
-NOT_JSON: Final = "not_json"
-TRUNCATED_TAIL: Final = "truncated_tail"
+NOT_JSON: Final = "not_json"  # a line that is not a strict JSON object
+TRUNCATED_TAIL: Final = "truncated_tail"  # the same, on the last line
 MISSING_FIELD: Final = "missing_field"
 UNEXPECTED_FIELD: Final = "unexpected_field"
-INVALID_FIELD: Final = "invalid_field"
-HASH_MISMATCH: Final = "hash_mismatch"
-PREV_MISMATCH: Final = "prev_mismatch"
-SEQ_GAP: Final = "seq_gap"
-UNANCHORED_START: Final = "unanchored_start"
-TAIL_MISSING: Final = "tail_missing"
+INVALID_FIELD: Final = "invalid_field"  # wrong type or shape
+HASH_MISMATCH: Final = "hash_mismatch"  # the record was changed
+PREV_MISMATCH: Final = "prev_mismatch"  # it does not follow the record before
+SEQ_GAP: Final = "seq_gap"  # not the next seq: deleted, inserted or moved lines
+UNANCHORED_START: Final = "unanchored_start"  # leading records gone, no anchor
+TAIL_MISSING: Final = "tail_missing"  # the head file's record is not in the log
 
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
 
@@ -189,7 +193,8 @@ class ChainCheck:
     `first_bad_seq` is the seq as it appears on the first bad line (for a
     deleted record: the seq of the record after the hole; for `tail_missing`:
     the seq the head file expected); it is None when that line has no readable
-    seq. `first_bad_line` is 1-based. `head_seq` / `head_hash` are those of the
+    seq. `first_bad_line` is 1-based (None for a record no longer in the file).
+    `records` counts the lines examined. `head_seq` / `head_hash` are those of the
     last readable record in the file, whatever its validity (0 and `GENESIS`
     for an empty log): the place new records chain onto.
     """

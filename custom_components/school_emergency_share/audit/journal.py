@@ -8,6 +8,8 @@ batch, and each caller is answered only once its record is durable.
 Next to `<name>.jsonl` lives `<name>.jsonl.head`, the seq and hash of the last
 record known to be durable. It is written after each fsync and may lag the log
 after a crash, never lead it; it is what reveals a log whose tail was cut off.
+A missing head file counts as "nothing known yet" (a new log has none), so
+deleting the log's tail and the head file together goes unnoticed here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import contextlib
 import csv
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 import errno
 import io
 import json
@@ -25,7 +28,7 @@ import os
 from pathlib import Path
 import queue
 import threading
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from .chain import (
     FIELDS,
@@ -41,9 +44,6 @@ from .chain import (
     to_json_value,
     verify_lines,
 )
-
-if TYPE_CHECKING:
-    from datetime import datetime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -418,7 +418,7 @@ class Journal:
             How many records were removed.
         """
         _require_aware(before)
-        fd = self._writable_fd()
+        self._writable_fd()
         lines = _split_lines(self._read_bytes())
         check = self._check(lines)
         keep_from = len(lines)
@@ -455,8 +455,7 @@ class Journal:
             raise RuntimeError("the audit log changed while it was being pruned")
         _atomic_write(self.path, data[cut:], durable=True)
         # The old descriptor points at the replaced file.
-        self._fd = None
-        os.close(fd)
+        self.close()
         self._open_for_append()
         return removed
 
@@ -639,6 +638,10 @@ class AsyncJournal:
     order (which is seq order) and written in batches of whatever accumulated
     while the previous batch was being fsynced. Every other operation runs in
     the same thread, so it sees every record submitted before it.
+
+    The thread is not a daemon: records already submitted are written even if
+    the application exits without `close`, after which the idle thread notices
+    the main thread has ended and stops by itself.
     """
 
     def __init__(
