@@ -37,25 +37,27 @@ def session_message(
     """The title and text of a session notice."""
     title = f"Emergency camera sharing {what}: {agreement.school}"
     who = actor.describe()
+    incident = f" (incident {session.incident_id})" if session.incident_id else ""
+    cameras = f"Cameras ({len(camera_names)}): {', '.join(camera_names) or 'none'}."
     if what == "ended":
         ended_at = dt_util.as_local(session.ended_at or session.expires_at)
-        reason = (
+        how = (
             session.end_reason.value.replace("_", " ")
             if session.end_reason
             else "ended"
         )
         text = (
-            f"Sharing with {agreement.agency} ended at {ended_at:%H:%M} ({reason}), "
-            f"by {who}. Every viewer link of the session stopped working."
+            f"Sharing with {agreement.agency}{incident} ended at "
+            f"{ended_at:%H:%M} ({how}), by {who}. "
+            f"It was shared for: {session.reason}. {cameras} "
+            "Every viewer link of the session stopped working."
         )
         return title, text
     until = dt_util.as_local(session.expires_at)
-    incident = f" (incident {session.incident_id})" if session.incident_id else ""
     verb = "extended" if what == "extended" else "started"
     text = (
         f"{who} {verb} sharing with {agreement.agency}{incident}. "
-        f"Reason: {session.reason}. "
-        f"Cameras ({len(camera_names)}): {', '.join(camera_names) or 'none'}. "
+        f"Reason: {session.reason}. {cameras} "
         f"Until {until:%H:%M} ({until:%Y-%m-%d})."
     )
     return title, text
