@@ -38,7 +38,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 URL_TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=80
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=80
 )
 
 
