@@ -36,6 +36,7 @@ class AuditEvent(StrEnum):
     CAMERA_SHARING_CHANGED = "camera_sharing_changed"
     LINK_CREATED = "link_created"
     LINK_REVOKED = "link_revoked"
+    PAGE_OPENED = "page_opened"
     VIEW_STARTED = "view_started"
     VIEW_ENDED = "view_ended"
     SNAPSHOT_VIEWED = "snapshot_viewed"

@@ -58,6 +58,8 @@ def describe(event: str, actor: dict[str, Any] | None, data: dict[str, Any]) -> 
         case "link_revoked":
             labels = ", ".join(get("labels") or []) or "none"
             return f"{who} revoked viewer links: {labels}"
+        case "page_opened":
+            return f"{who} opened the viewer page from {get('address')}"
         case "view_started":
             what = get("camera") or "the viewer page"
             return f"{who} started watching {what} from {get('address')}"

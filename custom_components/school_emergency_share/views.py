@@ -80,6 +80,16 @@ STATUS_FOR: Final = {
 COUNTED_FAILURES: Final = frozenset({Denial.MALFORMED, Denial.UNKNOWN})
 # The same denial for the same link and address is recorded once per window.
 DENIAL_RECORD_INTERVAL: Final = 600.0
+# An unknown route under a working link is a 404 whatever the session's state.
+ROUTE_LEVEL_DENIALS: Final = frozenset(
+    {
+        Denial.NO_SESSION,
+        Denial.OUT_OF_SCOPE,
+        Denial.UNKNOWN_CAMERA,
+        Denial.VIEWER_CAP,
+        Denial.CAMERA_UNAVAILABLE,
+    }
+)
 STREAM_WRITE_TIMEOUT: Final = 5.0
 SNAPSHOT_FRESH: Final = 2.0
 SNAPSHOT_WAIT: Final = 10.0
@@ -324,9 +334,7 @@ class ViewerPageView(_ViewerView):
     async def get(self, request: web.Request, token: str) -> web.Response:
         """The page; the token stays in the URL, the page fetches the rest."""
         access = await self.gate.admit(request, token, kind="html")
-        self.gate.record(
-            access, AuditEvent.VIEW_STARTED, {"camera": None, "what": "page"}
-        )
+        self.gate.record(access, AuditEvent.PAGE_OPENED, {})
         return web.Response(
             text=self._page,
             content_type="text/html",
@@ -670,8 +678,8 @@ class FallbackView(_ViewerView):
     async def get(
         self, request: web.Request, token: str = "", tail: str = ""
     ) -> web.Response:
-        """Refuse."""
-        await self.gate.admit(request, token, allow=frozenset(Denial))
+        """Refuse: 401 for a link that does not work, else 404."""
+        await self.gate.admit(request, token, allow=ROUTE_LEVEL_DENIALS)
         raise web.HTTPNotFound(
             text=json.dumps({"error": "not_found"}),
             content_type="application/json",
