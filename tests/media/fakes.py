@@ -19,11 +19,16 @@ class FakeCamera:
     alive: bool = True
     hung: bool = False
     frame_size: int = 1000
+    close_delay: float = 0.0
+    """Seconds a connection takes to close (an ffmpeg process exiting)."""
     connections_opened: int = 0
     open_connections: int = 0
     attempts: list[float] = field(default_factory=list)
     """Loop time of every connection attempt, refused ones included."""
     sources: list[FakeSource] = field(default_factory=list)
+    unclosed: int = 0
+    """Connections opened and not yet fully closed."""
+    most_unclosed: int = 0
 
     def factory(self) -> FakeSource:
         """A new connection, as the hub's source factory."""
@@ -39,6 +44,7 @@ class FakeSource:
         """Belong to `camera`."""
         self.camera = camera
         self.closed = False
+        self.counted = False
 
     async def frames(self) -> AsyncIterator[bytes]:
         """Yield numbered fake JPEGs until the camera dies."""
@@ -49,6 +55,9 @@ class FakeSource:
             raise ConnectionRefusedError("camera is down")
         camera.connections_opened += 1
         camera.open_connections += 1
+        camera.unclosed += 1
+        camera.most_unclosed = max(camera.most_unclosed, camera.unclosed)
+        self.counted = True
         try:
             n = 0
             while not self.closed:
@@ -63,5 +72,12 @@ class FakeSource:
             camera.open_connections -= 1
 
     async def aclose(self) -> None:
-        """Close the connection."""
+        """Close the connection, taking the camera's `close_delay`."""
+        if self.closed:
+            return
         self.closed = True
+        try:
+            await asyncio.sleep(self.camera.close_delay)
+        finally:
+            if self.counted:
+                self.camera.unclosed -= 1

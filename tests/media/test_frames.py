@@ -71,7 +71,7 @@ def feed_in_pieces(data: bytes, cuts: list[int]) -> list[bytes]:
 STYLES = st.sampled_from(["length", "no_length", "lf_headers", "bare"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_split_anywhere_yields_the_same_frames(data: st.DataObject) -> None:
     tags = data.draw(st.lists(st.integers(0, 255), min_size=1, max_size=6))
@@ -85,7 +85,7 @@ def test_split_anywhere_yields_the_same_frames(data: st.DataObject) -> None:
     assert feed_in_pieces(stream, cuts) == jpegs
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     cuts=st.lists(st.integers(0, 4 * 20_000), max_size=30),
     styles=st.lists(STYLES, min_size=4, max_size=4),

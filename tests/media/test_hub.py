@@ -218,6 +218,28 @@ async def test_producer_stops_after_linger_once_the_last_viewer_leaves() -> None
     assert other_tasks() == []
 
 
+async def test_a_viewer_arriving_while_the_camera_closes_gets_a_new_connection() -> (
+    None
+):
+    camera = FakeCamera(fps=50, close_delay=0.2)  # like ffmpeg taking time to exit
+    hub = CameraHub("library", camera.factory, linger=0)
+    first = hub.subscribe()
+    assert await first.next_frame(2) is not None
+    hub.unsubscribe(first)
+    await eventually(lambda: camera.sources[0].closed, timeout=1)  # closing now
+
+    again = hub.subscribe()
+    frames = [await again.next_frame(2) for _ in range(3)]  # a warm one, then new
+
+    assert all(frame is not None for frame in frames)
+    assert hub.status is CameraStatus.LIVE
+    assert camera.connections_opened == 2
+    assert camera.most_unclosed == 1  # the old one was closed before the new one
+    await hub.stop()
+    assert camera.unclosed == 0
+    assert other_tasks() == []
+
+
 async def test_a_viewer_returning_within_linger_gets_a_frame_at_once() -> None:
     camera = FakeCamera(fps=2)  # the next camera frame is up to 0.5 s away
     hub = CameraHub("library", camera.factory, linger=2)

@@ -184,6 +184,8 @@ class CameraHub:
         self._last_frame: Frame | None = None
         self._seq = 0
         self._producer: asyncio.Task[None] | None = None
+        # Producers told to stop whose source may still be closing.
+        self._retiring: set[asyncio.Task[None]] = set()
         self._linger_timer: asyncio.TimerHandle | None = None
         self._stopped = False
         self.connections_opened = 0
@@ -225,9 +227,13 @@ class CameraHub:
             and self._clock() - last.captured_at <= self._warm_frame_max_age
         ):
             sub.offer(last)
-        if self._producer is None or self._producer.done():
+        if self._producer is None:
+            # A retiring producer may still be closing its connection; the new
+            # one waits for that, so a one-connection camera is never asked
+            # for two.
             self._producer = asyncio.get_running_loop().create_task(
-                self._produce(), name=f"camera hub producer: {self.name}"
+                self._produce(set(self._retiring)),
+                name=f"camera hub producer: {self.name}",
             )
         return sub
 
@@ -250,19 +256,18 @@ class CameraHub:
         if self._linger_timer is not None:
             self._linger_timer.cancel()
             self._linger_timer = None
-        if (producer := self._producer) is not None:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
-            # Our own cancellation also lands here; don't swallow it.
-            if (task := asyncio.current_task()) is not None and task.cancelling():
-                raise asyncio.CancelledError
+        producers = set(self._retiring)
+        if self._producer is not None:
+            producers.add(self._producer)
+            self._producer.cancel()
+        if producers:
+            await asyncio.wait(producers)
         self._set_status(CameraStatus.IDLE)
 
     def _forget(self, sub: Subscription) -> None:
         """Drop a closed subscription; the last one out starts the linger timer."""
         self._subs.pop(sub, None)
-        if self._subs or self._producer is None or self._producer.done():
+        if self._subs or self._producer is None:
             return
         if self._linger_timer is None:
             self._linger_timer = asyncio.get_running_loop().call_later(
@@ -271,8 +276,11 @@ class CameraHub:
 
     def _linger_expired(self) -> None:
         self._linger_timer = None
-        if not self._subs and self._producer is not None:
-            self._producer.cancel()
+        if not self._subs and (producer := self._producer) is not None:
+            self._producer = None
+            self._retiring.add(producer)
+            producer.add_done_callback(self._retiring.discard)
+            producer.cancel()
 
     def _set_status(self, status: CameraStatus) -> None:
         if status is self._status:
@@ -285,11 +293,13 @@ class CameraHub:
             except Exception:
                 _LOGGER.exception("Status listener failed for camera %s", self.name)
 
-    async def _produce(self) -> None:
+    async def _produce(self, retiring: set[asyncio.Task[None]]) -> None:
         """Connect, read, fan out; on failure back off and reconnect."""
         backoff = self._backoff_initial
         self._set_status(CameraStatus.CONNECTING)
         try:
+            if retiring:
+                await asyncio.wait(retiring)
             while True:
                 if await self._read_once():
                     backoff = self._backoff_initial
@@ -299,11 +309,14 @@ class CameraHub:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._backoff_max)
         finally:
-            self._last_frame = None
-            if self._linger_timer is not None:
-                self._linger_timer.cancel()
-                self._linger_timer = None
-            self._set_status(CameraStatus.IDLE)
+            # Unless a successor took over, the hub is idle now.
+            if self._producer in (None, asyncio.current_task()):
+                self._producer = None
+                self._last_frame = None
+                if self._linger_timer is not None:
+                    self._linger_timer.cancel()
+                    self._linger_timer = None
+                self._set_status(CameraStatus.IDLE)
 
     async def _read_once(self) -> int:
         """Read one upstream connection until it fails; the frames it gave."""

@@ -24,8 +24,13 @@ _LOGGER = logging.getLogger(__name__)
 READ_SIZE: Final = 64 * 1024
 STDERR_TAIL_BYTES: Final = 2048
 """How much of ffmpeg's error output is kept to explain a failure."""
-TERMINATE_GRACE: Final = 2.0
-"""Seconds ffmpeg gets to exit on SIGTERM before SIGKILL."""
+TERMINATE_GRACE: Final = 0.5
+"""Seconds ffmpeg gets to exit on SIGTERM before SIGKILL.
+
+SIGTERM lets ffmpeg end an RTSP session properly (TEARDOWN), so a camera
+with few connection slots frees ours at once. An ffmpeg blocked on a silent
+camera ignores one SIGTERM, hence the short wait before SIGKILL.
+"""
 KILL_WAIT: Final = 5.0
 
 # ffmpeg starts reading at once and does not buffer input: live, not smooth.
