@@ -115,8 +115,9 @@ async def test_the_event_loop_keeps_running_while_fsync_runs(
     gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
     assert record["seq"] == 1
     assert waited >= 0.2
-    assert len(ticks) >= 10
-    assert max(gaps) < 0.1
+    # A blocked loop would show one gap of the whole 0.2 s fsync.
+    assert len(ticks) >= 5
+    assert max(gaps) < 0.15
 
 
 async def test_close_writes_everything_already_submitted(
