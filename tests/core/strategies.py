@@ -8,6 +8,7 @@ included, so the core must compare instants rather than wall times.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from custom_components.school_emergency_share.core.actor import Actor, ActorKind
 from custom_components.school_emergency_share.core.agreement import Agreement
+from custom_components.school_emergency_share.core.errors import Refusal
 from custom_components.school_emergency_share.core.links import (
     ViewerLink,
     hash_token,
@@ -71,6 +73,16 @@ def permitted(agreement: Agreement, actor: Actor) -> bool:
     if actor.kind in {ActorKind.AUTOMATION, ActorKind.SCRIPT, ActorKind.SYSTEM}:
         return True
     return actor.kind == ActorKind.USER and actor.id in agreement.allowed_users
+
+
+def attempt[**P, T](
+    decide: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T | Refusal:
+    """What a decision gave: its value, or the refusal it raised."""
+    try:
+        return decide(*args, **kwargs)
+    except Refusal as refusal:
+        return refusal
 
 
 def utc(moment: datetime) -> datetime:

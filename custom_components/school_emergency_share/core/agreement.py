@@ -37,13 +37,18 @@ class Agreement:
 
     @property
     def starts_at(self) -> datetime:
-        """The first instant the agreement is in force."""
-        return datetime.combine(self.valid_from, time.min, self.tz)
+        """The first instant the agreement is in force (in UTC, see `ends_at`)."""
+        return datetime.combine(self.valid_from, time.min, self.tz).astimezone(UTC)
 
     @property
     def ends_at(self) -> datetime:
-        """The first instant after the agreement (midnight after its last day)."""
-        return datetime.combine(self.valid_until + timedelta(days=1), time.min, self.tz)
+        """The first instant after the agreement (midnight after its last day).
+
+        In UTC: a session clamped to it is later extended by adding minutes, and
+        minutes added to a zoned wall time are wrong across a DST change.
+        """
+        end = datetime.combine(self.valid_until + timedelta(days=1), time.min, self.tz)
+        return end.astimezone(UTC)
 
     def in_force(self, now: datetime) -> bool:
         """Whether anything may be activated at `now`."""

@@ -24,6 +24,7 @@ from .errors import Refusal, RefusalCode
 from .session import (
     Session,
     agreement_not_in_force,
+    as_utc,
     check_cameras,
     check_permission,
     require_open,
@@ -92,6 +93,12 @@ class ViewerLink:
     expires_at: datetime | None
     cameras: frozenset[str] | None = None
     revoked_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Hold instants in UTC (see `as_utc`); a naive time is refused."""
+        for name in ("created_at", "expires_at", "revoked_at"):
+            if (moment := getattr(self, name)) is not None:
+                object.__setattr__(self, name, as_utc(moment))
 
     def expiry(self, agreement: Agreement, session: Session | None) -> datetime:
         """When this link stops working, as far as is known now."""
@@ -206,7 +213,7 @@ def issue(
     expires_at = None
     if request.minutes is not None:
         try:
-            expires_at = now + timedelta(minutes=request.minutes)
+            expires_at = as_utc(now) + timedelta(minutes=request.minutes)
         except OverflowError:  # past any date: the agreement's end is the cap
             expires_at = None
     return ViewerLink(

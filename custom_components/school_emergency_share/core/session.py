@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
@@ -52,6 +52,12 @@ class Session:
     ended_at: datetime | None = None
     end_reason: EndReason | None = None
     ended_by: Actor | None = None
+
+    def __post_init__(self) -> None:
+        """Hold instants in UTC, whatever zone the caller's clock was written in."""
+        for name in ("started_at", "expires_at", "original_expires_at", "ended_at"):
+            if (moment := getattr(self, name)) is not None:
+                object.__setattr__(self, name, as_utc(moment))
 
     @property
     def state(self) -> SessionState:
@@ -190,7 +196,7 @@ def activate(
         cameras = check_cameras(agreement, request.cameras)
     if not cameras:
         raise Refusal(RefusalCode.NO_CAMERAS)
-    expires_at = min(now + duration, agreement.ends_at)
+    expires_at = min(as_utc(now) + duration, agreement.ends_at)
     incident = (request.incident_id or "").strip() or None
     return Session(
         id=session_id,
@@ -280,8 +286,21 @@ def shared_cameras(
     return (current.cameras & agreement.shareable_cameras) - disabled
 
 
-def _aware(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(str(value))
-    if parsed.tzinfo is None:
+def as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC; raises ValueError for a naive or unusable time.
+
+    Python adds to and compares two times in the same zone by their wall
+    clocks, so across a DST change "01:30 + 60 minutes" is two real hours and
+    the repeated hour compares equal to itself. Instants in UTC have no such
+    trap, so every time the rules keep or add to is converted first.
+    """
+    if moment.utcoffset() is None:
         raise ValueError("timestamp without a time zone")
-    return parsed
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as err:
+        raise ValueError("timestamp out of range") from err
+
+
+def _aware(value: Any) -> datetime:
+    return as_utc(datetime.fromisoformat(str(value)))
