@@ -118,6 +118,11 @@ class ViewerLink:
         """None when the link opens the session now, else why not."""
         if self.revoked_at is not None:
             return Denial.REVOKED
+        if not self.standing and (session is None or session.id != self.session_id):
+            # Its session is gone. Said outright, not left to `expiry`: on a
+            # clock set back before the link was made, that would not have
+            # passed yet and the link would open whichever session is open.
+            return Denial.EXPIRED
         if now >= self.expiry(agreement, session):
             return Denial.EXPIRED
         if session is None or not session.is_open(now):
