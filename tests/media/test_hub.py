@@ -359,3 +359,17 @@ async def test_fifty_subscribe_cycles_leave_no_task_and_no_connection() -> None:
     assert camera.open_connections == 0
     assert other_tasks() == []
     await hub.stop()
+
+
+async def test_an_outage_is_one_warning_however_many_retries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    camera = FakeCamera(alive=False)
+    hub = CameraHub("gym", camera.factory, backoff_initial=0.01, backoff_max=0.02)
+    hub.subscribe()
+    await eventually(lambda: len(camera.attempts) >= 10, timeout=2)
+    await hub.stop()
+
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "Camera gym is offline: camera is down" in warnings[0].getMessage()

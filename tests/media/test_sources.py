@@ -399,7 +399,7 @@ async def test_failures_are_reported_without_camera_credentials(
     hub.subscribe()
     await eventually(lambda: hub.connections_opened >= 2, timeout=5)
     await hub.stop()
-    assert "Camera gym failed" in caplog.text
+    assert "Camera gym is offline" in caplog.text
     assert "hunter2" not in caplog.text
     assert "s3cret" not in caplog.text
 

@@ -189,7 +189,7 @@ class CameraHub:
         self._linger_timer: asyncio.TimerHandle | None = None
         self._stopped = False
         self.connections_opened = 0
-        """How many times the source factory was called."""
+        """How many times the source factory was called (connection attempts)."""
 
     @property
     def status(self) -> CameraStatus:
@@ -301,8 +301,16 @@ class CameraHub:
             if retiring:
                 await asyncio.wait(retiring)
             while True:
-                if await self._read_once():
+                delivered, why = await self._read_once()
+                if delivered:
                     backoff = self._backoff_initial
+                # One warning per outage; the retries go to the debug log.
+                level = (
+                    logging.DEBUG
+                    if self._status is CameraStatus.OFFLINE
+                    else logging.WARNING
+                )
+                _LOGGER.log(level, "Camera %s is offline: %s", self.name, why)
                 self._set_status(CameraStatus.OFFLINE)
                 if not self._subs:
                     break  # failed while lingering: nobody to retry for
@@ -318,15 +326,20 @@ class CameraHub:
                     self._linger_timer = None
                 self._set_status(CameraStatus.IDLE)
 
-    async def _read_once(self) -> int:
-        """Read one upstream connection until it fails; the frames it gave."""
+    async def _read_once(self) -> tuple[int, str]:
+        """Read one upstream connection until it fails.
+
+        Returns:
+            How many frames it gave, and why it ended.
+
+        """
         delivered = 0
+        self.connections_opened += 1
         try:
             source = self._source_factory()
-        except Exception:
-            _LOGGER.exception("Camera %s: could not create its source", self.name)
-            return delivered
-        self.connections_opened += 1
+        except Exception as err:
+            _LOGGER.debug("Camera %s: no source", self.name, exc_info=True)
+            return delivered, f"could not create its source: {err!r}"
         deadline: asyncio.Timeout | None = None
         try:
             frames = source.frames()
@@ -334,25 +347,25 @@ class CameraHub:
                 while True:
                     async with asyncio.timeout(self._frame_timeout) as deadline:
                         jpeg = await anext(frames)
+                    if not delivered and self._status is CameraStatus.OFFLINE:
+                        _LOGGER.info("Camera %s is live again", self.name)
                     self._publish(jpeg)
                     delivered += 1
             finally:
                 if isinstance(frames, AsyncGenerator):
                     await frames.aclose()
         except StopAsyncIteration:
-            _LOGGER.warning("Camera %s: the stream ended", self.name)
+            why = "the stream ended"
         except TimeoutError as err:
-            if deadline is None or not deadline.expired():
-                _LOGGER.warning("Camera %s failed: %r", self.name, err)
+            if deadline is not None and deadline.expired():
+                why = f"no frame for {self._frame_timeout:g} seconds"
             else:
-                _LOGGER.warning(
-                    "Camera %s: no frame for %g seconds", self.name, self._frame_timeout
-                )
+                why = repr(err)
         except Exception as err:  # noqa: BLE001 - whatever the source raises
-            _LOGGER.warning("Camera %s failed: %r", self.name, err)
+            why = str(err) or repr(err)
         finally:
             await source.aclose()
-        return delivered
+        return delivered, why
 
     def _publish(self, jpeg: bytes) -> None:
         self._seq += 1

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import ffmpeg
 
 from .frames import MultipartJpegParser
+from .hub import FrameSource
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -46,7 +47,7 @@ class SourceError(Exception):
     """A camera source failed; the message is safe to log (no credentials)."""
 
 
-class FfmpegSource:
+class FfmpegSource(FrameSource):
     """One ffmpeg process reading a camera and writing viewer-sized JPEGs.
 
     ffmpeg decodes whatever the camera sends (RTSP/H.264, HTTP MJPEG, HLS…),
@@ -76,6 +77,8 @@ class FfmpegSource:
                 defaults, e.g. `{"rtsp_transport": "udp"}`.
 
         """
+        if fps <= 0 or max_width < 2 or not 2 <= quality <= 31:  # noqa: PLR2004
+            raise ValueError("fps > 0, max_width >= 2, quality 2-31")
         self._binary = binary
         self._url = url
         self._fps = fps
@@ -170,6 +173,8 @@ class FfmpegSource:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1):
                     await proc.wait()
+                    if self._stderr_task is not None:
+                        await asyncio.wait({self._stderr_task})  # the last words
             raise SourceError(
                 f"ffmpeg exited with status {proc.returncode}: {self.stderr_tail}"
             )
@@ -250,13 +255,15 @@ def redact(text: str, url: str) -> str:
     return _USERINFO.sub(r"\1***@", text)
 
 
-class PollingSource:
+class PollingSource(FrameSource):
     """A camera without a stream: its still image, polled at a capped rate."""
 
     def __init__(
         self, get_image: Callable[[], Awaitable[bytes | None]], *, fps: float = 2
     ) -> None:
         """Poll `get_image` at most `fps` times a second, one call at a time."""
+        if fps <= 0:
+            raise ValueError("fps must be positive")
         self._get_image = get_image
         self._interval = 1 / fps
 
