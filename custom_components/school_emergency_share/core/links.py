@@ -58,8 +58,15 @@ def hash_token(token: str) -> str:
 
 
 def digests_match(presented: str, stored: str) -> bool:
-    """Constant-time comparison of two token digests."""
-    return hmac.compare_digest(presented.encode("ascii"), stored.encode("ascii"))
+    """Constant-time comparison of two token digests.
+
+    Total over every string: a stored digest that is not ASCII (a damaged
+    store) must compare unequal, not raise in every viewer request.
+    """
+    return hmac.compare_digest(
+        presented.encode("utf-8", "surrogatepass"),
+        stored.encode("utf-8", "surrogatepass"),
+    )
 
 
 class Denial(StrEnum):
