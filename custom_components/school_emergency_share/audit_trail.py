@@ -44,6 +44,7 @@ class AuditEvent(StrEnum):
     LOCKOUT = "lockout"
     STARTUP_RECOVERY = "startup_recovery"
     AUDIT_EXPORTED = "audit_exported"
+    AUDIT_TAIL_REPAIRED = "audit_tail_repaired"
 
 
 def audit_directory(hass: HomeAssistant) -> Path:
@@ -66,6 +67,13 @@ class AuditTrail:
         """Open the journal and verify what is already there."""
         self.last_check = await self._journal.open()
         self._sync_chain_issue(self.last_check)
+        if self._journal.repaired_tail:
+            # A crash mid-write left half a record, never acknowledged: say so.
+            await self.async_record(
+                AuditEvent.AUDIT_TAIL_REPAIRED,
+                None,
+                {"after_seq": self.last_check.head_seq},
+            )
         return self.last_check
 
     async def async_close(self) -> None:
@@ -140,7 +148,11 @@ class AuditTrail:
             translation_key="audit_chain_broken",
             translation_placeholders={
                 "path": str(self.path),
-                "seq": str(check.first_bad_seq),
+                "seq": (
+                    str(check.first_bad_seq)
+                    if check.first_bad_seq is not None
+                    else f"on line {check.first_bad_line}"
+                ),
                 "problem": str(check.problem),
             },
         )

@@ -237,10 +237,16 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+# A cell starting with one of these is a formula to a spreadsheet: a viewer's
+# label or user agent must not run in the auditor's copy of Excel.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else canonical_json(value)
+    text = value if isinstance(value, str) else canonical_json(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _csv_row(record: Mapping[str, Any]) -> list[str]:
@@ -252,7 +258,7 @@ def _csv_row(record: Mapping[str, Any]) -> list[str]:
         _csv_cell(actor.get("kind")),
         _csv_cell(actor.get("id")),
         _csv_cell(actor.get("name")),
-        canonical_json(record["data"]),
+        _csv_cell(record["data"]),
         _csv_cell(record["prev"]),
         _csv_cell(record["hash"]),
     ]
