@@ -427,3 +427,25 @@ async def test_polling_source_fetches_stills_at_a_capped_rate(
         assert taken >= 4
         assert camera.connections_opened == 0  # stills only, no stream
         await hub.stop()
+
+
+async def test_closing_a_source_while_ffmpeg_starts_leaves_no_process() -> None:
+    async with MjpegCamera() as camera:
+        source = FfmpegSource(FFMPEG, camera.url)
+
+        async def first_frame() -> bytes:
+            return await anext(source.frames())
+
+        reading = asyncio.create_task(first_frame())
+        await asyncio.sleep(0)  # ffmpeg is being spawned
+        await source.aclose()
+        with pytest.raises(SourceError):
+            await reading
+        assert source.pid is not None
+        assert exited(source.pid)
+
+        closed_first = FfmpegSource(FFMPEG, camera.url)
+        await closed_first.aclose()
+        with pytest.raises(SourceError, match="closed"):
+            await anext(closed_first.frames())
+        assert closed_first.pid is None

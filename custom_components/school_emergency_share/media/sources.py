@@ -89,6 +89,7 @@ class FfmpegSource(FrameSource):
         self._stderr_tail = b""
         self._stderr_task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
+        self._closed = False
         self._reading = False
         self._started = False
 
@@ -140,6 +141,8 @@ class FfmpegSource(FrameSource):
         if self._started:
             raise RuntimeError("a source is used for one connection only")
         self._started = True
+        if self._closed:
+            raise SourceError("closed before it started")
         try:
             self._proc = proc = await asyncio.create_subprocess_exec(
                 *self.command(),
@@ -156,6 +159,8 @@ class FfmpegSource(FrameSource):
         )
         parser = MultipartJpegParser()
         try:
+            if self._closed:  # aclose() ran while the process was starting
+                raise SourceError("closed while starting")
             while True:
                 self._reading = True
                 try:
@@ -187,11 +192,17 @@ class FfmpegSource(FrameSource):
         The shutdown runs in its own task, so cancelling the caller does not
         leave the process behind.
         """
-        if self._closing is None:
-            self._closing = asyncio.get_running_loop().create_task(
+        self._closed = True
+        closing = self._closing
+        proc = self._proc
+        if closing is None or (
+            # A process started after an earlier aclose() found none.
+            closing.done() and proc is not None and proc.returncode is None
+        ):
+            closing = self._closing = asyncio.get_running_loop().create_task(
                 self._shutdown(), name=f"ffmpeg shutdown pid {self.pid}"
             )
-        await asyncio.shield(self._closing)
+        await asyncio.shield(closing)
 
     async def _shutdown(self) -> None:
         proc = self._proc
