@@ -8,7 +8,7 @@ bounded: at most `max_addresses` addresses are tracked, oldest evicted first.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 MAX_ADDRESSES: Final = 10_000
@@ -27,6 +27,9 @@ class FailureTracker:
         self._failures: OrderedDict[str, deque[datetime]] = OrderedDict()
 
     def _recent(self, address: str, now: datetime) -> deque[datetime] | None:
+        # Instants in UTC: in a zone, `now - window` is wall-clock arithmetic
+        # and the repeated hour of a DST change compares wrongly.
+        now = now.astimezone(UTC)
         failures = self._failures.get(address)
         if failures is None:
             return None
@@ -54,7 +57,7 @@ class FailureTracker:
             self._failures.move_to_end(address)
         if len(failures) >= self.limit:
             return False
-        failures.append(now)
+        failures.append(now.astimezone(UTC))
         return len(failures) >= self.limit
 
     def locked_until(self, address: str, now: datetime) -> datetime | None:
