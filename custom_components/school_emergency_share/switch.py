@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -19,6 +19,7 @@ from .data import DATA_DOMAIN, ShareConfigEntry
 from .entity import ShareEntity
 from .manager import AgreementManager
 
+CAMERA_KEY_PREFIX = "camera:"
 EMERGENCY_SHARING = SwitchEntityDescription(
     key="emergency_sharing", translation_key="emergency_sharing"
 )
@@ -31,12 +32,34 @@ async def async_setup_entry(
 ) -> None:
     """One sharing switch, and one switch per shareable camera."""
     manager = entry.runtime_data
-    entities: list[SwitchEntity] = [EmergencySharingSwitch(manager)]
-    entities.extend(
-        CameraSharedSwitch(manager, camera, _camera_name(hass, camera))
-        for camera in sorted(manager.agreement.shareable_cameras)
-    )
-    async_add_entities(entities)
+    async_add_entities([EmergencySharingSwitch(manager)])
+    shown: set[str] = set()
+
+    @callback
+    def _follow_agreement() -> None:
+        """The options flow changes cameras without a reload: follow it."""
+        wanted = manager.agreement.shareable_cameras
+        if wanted == shown:
+            return
+        registry = er.async_get(hass)
+        prefix = f"{entry.entry_id}:{CAMERA_KEY_PREFIX}"
+        for item in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if (
+                item.domain == Platform.SWITCH
+                and item.unique_id.startswith(prefix)
+                and item.unique_id.removeprefix(prefix) not in wanted
+            ):
+                registry.async_remove(item.entity_id)
+        added = sorted(wanted - shown)
+        shown.clear()
+        shown.update(wanted)
+        async_add_entities(
+            CameraSharedSwitch(manager, camera, _camera_name(hass, camera))
+            for camera in added
+        )
+
+    _follow_agreement()
+    entry.async_on_unload(manager.async_add_listener(_follow_agreement))
 
 
 class _ActingSwitch(ShareEntity, SwitchEntity):
@@ -80,7 +103,7 @@ class CameraSharedSwitch(_ActingSwitch):
         description = SwitchEntityDescription(
             key=f"camera_shared_{camera}", translation_key="camera_shared"
         )
-        super().__init__(manager, description, f"camera:{camera}")
+        super().__init__(manager, description, f"{CAMERA_KEY_PREFIX}{camera}")
         self.camera = camera
         self._attr_translation_placeholders = {"camera": name}
 

@@ -182,19 +182,7 @@ async def _activate(
         ),
         ({"reason": "   "}, "reason_required", {}),
         ({"duration_minutes": -5}, "duration_invalid", {}),
-        pytest.param(
-            {"duration_minutes": 0},
-            "duration_invalid",
-            {},
-            marks=pytest.mark.xfail(
-                reason=(
-                    "core.session.activate reads `request.duration or "
-                    "agreement.max_session`: 0 minutes is falsy and becomes a "
-                    "full-length session"
-                ),
-                strict=True,
-            ),
-        ),
+        ({"duration_minutes": 0}, "duration_invalid", {}),
     ],
     ids=[
         "duration_too_long",
