@@ -1,0 +1,1 @@
+"""The shipped blueprints, run through Home Assistant's blueprint machinery."""
