@@ -11,7 +11,8 @@ from homeassistant.util import dt as dt_util
 from .data import ShareConfigEntry
 
 # Token digests are credentials' fingerprints; addresses and user agents are
-# personal data of viewers; user ids and notify targets identify staff.
+# personal data of viewers; user ids, names and notify targets identify staff;
+# link labels name officers; reasons are free text typed during an emergency.
 TO_REDACT = {
     "token_hash",
     "address",
@@ -19,7 +20,10 @@ TO_REDACT = {
     "allowed_users",
     "notify_targets",
     "id",
+    "name",
     "trigger",
+    "label",
+    "reason",
 }
 
 
