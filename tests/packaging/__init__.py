@@ -1,0 +1,1 @@
+"""Packaging: the dashboard, HACS and Home Assistant loader rules, brand images."""
