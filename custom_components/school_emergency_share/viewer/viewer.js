@@ -1,20 +1,800 @@
-"use strict";
-(async () => {
-  const base = location.pathname.replace(/\/+$/, "");
-  const app = document.getElementById("app");
-  const response = await fetch(base + "/cameras.json", { cache: "no-store" });
-  if (!response.ok) { app.textContent = "This link does not open any camera now."; return; }
-  const body = await response.json();
-  app.textContent = "";
-  for (const camera of body.cameras) {
-    const tile = document.createElement("figure");
-    tile.className = "tile";
-    const img = document.createElement("img");
-    img.alt = camera.name;
-    img.src = camera.mjpeg;
-    const caption = document.createElement("figcaption");
-    caption.textContent = camera.name + (camera.area ? " · " + camera.area : "");
-    tile.append(img, caption);
-    app.append(tile);
+// The police viewer: live school cameras during an emergency, on a phone or a
+// dispatch screen, with the age of every picture on screen.
+//
+// The link in the address bar is the only credential, so the page keeps it
+// nowhere else: no service worker, no storage, every request `no-store`. Under
+// the page's own path the server offers cameras.json (the session and its
+// cameras), events (status pushes, then `ended`), mjpeg/<camera> (frames with
+// the time each came off the camera) and manifest.webmanifest.
+
+const STALE_AFTER_MS = 3000; // older than this is not live, whatever the cause
+const TICK_MS = 200; // ages and the countdown are redrawn this often
+const OFFSCREEN_GRACE_MS = 3000; // scrolling past a camera does not restart it
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 15000;
+const RECHECK_MS = 5000; // while the server cannot be reached
+const WAIT_POLL_MS = 15000; // between sessions, like the server's waiting page
+const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+// Over HTTP/1.1 a browser opens at most six connections to one server and
+// every live camera holds one open; the events stream holds another and
+// requests need one free. Over HTTP/2 (a reverse proxy) they share one.
+const protocol = performance.getEntriesByType("navigation")[0]?.nextHopProtocol ?? "";
+const STREAM_BUDGET = /^h[23]/.test(protocol) ? 12 : 4;
+
+const base = location.pathname.replace(/\/+$/, "");
+const $ = (id) => document.getElementById(id);
+const ui = {
+  school: $("school"),
+  countdown: $("countdown"),
+  countdownLabel: $("countdown-label"),
+  remaining: $("remaining"),
+  reason: $("reason"),
+  reasonText: $("reason-text"),
+  who: $("who"),
+  agency: $("agency"),
+  label: $("label"),
+  status: $("status"),
+  cameras: $("cameras"),
+  notice: $("notice"),
+  noticeTitle: $("notice-title"),
+  noticeText: $("notice-text"),
+  noticeTime: $("notice-time"),
+  full: $("full"),
+  back: $("back"),
+  template: $("tile-template"),
+};
+
+// The manifest lives under the token, which static HTML cannot know.
+const manifest = document.createElement("link");
+manifest.rel = "manifest";
+manifest.href = `${base}/manifest.webmanifest`;
+document.head.append(manifest);
+
+// ------------------------------------------------------------------ helpers
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function formatAge(ms) {
+  if (!Number.isFinite(ms)) return "unknown age";
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const two = (n) => String(n).padStart(2, "0");
+  if (s < 3600) return `${Math.floor(s / 60)} min ${two(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${two(Math.floor(s / 60) % 60)} min`;
+}
+
+function formatRemaining(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const two = (n) => String(n).padStart(2, "0");
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s / 60) % 60;
+  return h ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+
+function clockTime(date) {
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function announce(text) {
+  setText(ui.status, text);
+}
+
+// -------------------------------------------------------------- server clock
+// Capture times come from the server's clock, so ages are measured on it too.
+// Each status message says the server's `now`; it arrives a little late, so
+// every sample underestimates the offset and the largest recent one is the
+// best. performance.now() cannot jump when the phone sets its own clock.
+const clock = {
+  samples: [],
+  offset: Date.now() - performance.now(),
+  sample(serverIso, receivedAt) {
+    const server = Date.parse(serverIso);
+    if (Number.isNaN(server)) return;
+    this.samples = [...this.samples.slice(-5), server - receivedAt];
+    this.offset = Math.max(...this.samples);
+  },
+  now() {
+    return performance.now() + this.offset;
+  },
+};
+
+// -------------------------------------------------------------------- MJPEG
+// An <img> shows multipart MJPEG but hides each part's headers, and with them
+// the capture time; so the stream is read and split here.
+
+const headerText = new TextDecoder("ascii");
+
+function boundaryOf(response) {
+  const type = response.headers.get("Content-Type") ?? "";
+  return /boundary="?([^";]+)"?/i.exec(type)?.[1] ?? "frame";
+}
+
+// Yields {blob, capturedAt, seq} for each part of a multipart body.
+async function* mjpegParts(body, boundary) {
+  const reader = body.getReader();
+  let buffer = new Uint8Array(256 * 1024);
+  let length = 0;
+
+  // One whole part from the front of the buffer, or null until more arrives.
+  function cut() {
+    let start = 0;
+    while (start < length && (buffer[start] === 13 || buffer[start] === 10)) start++;
+    const limit = Math.min(length, start + MAX_HEADER_BYTES);
+    let end = -1;
+    for (let i = start; i + 3 < limit && end < 0; i++) {
+      const crlf = buffer[i] === 13 && buffer[i + 1] === 10;
+      if (crlf && buffer[i + 2] === 13 && buffer[i + 3] === 10) end = i;
+    }
+    if (end < 0) {
+      if (length - start >= MAX_HEADER_BYTES) throw new Error("part headers too long");
+      return null;
+    }
+    const [first, ...lines] = headerText.decode(buffer.subarray(start, end)).split("\r\n");
+    if (first.trim() !== `--${boundary}`) throw new Error("not a multipart boundary");
+    const headers = new Map();
+    for (const line of lines) {
+      const colon = line.indexOf(":");
+      if (colon <= 0) continue;
+      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+    const size = Number(headers.get("content-length"));
+    if (!Number.isSafeInteger(size) || size <= 0 || size > MAX_FRAME_BYTES) {
+      throw new Error("bad part length");
+    }
+    const from = end + 4;
+    if (length < from + size) return null;
+    const captured = Number.parseInt(headers.get("x-capture-time") ?? "", 10);
+    const part = {
+      blob: new Blob([buffer.subarray(from, from + size)], { type: "image/jpeg" }),
+      // A frame without a capture time has an unknown age: shown as stale.
+      capturedAt: Number.isFinite(captured) ? captured : -Infinity,
+      seq: headers.get("x-frame-seq") ?? "",
+    };
+    buffer.copyWithin(0, from + size, length);
+    length -= from + size;
+    return part;
   }
-})();
+
+  try {
+    for (;;) {
+      for (let part = cut(); part; part = cut()) yield part;
+      const { value, done } = await reader.read();
+      if (done) return;
+      if (length + value.length > buffer.length) {
+        const bigger = new Uint8Array(Math.max(buffer.length * 2, length + value.length));
+        bigger.set(buffer.subarray(0, length));
+        buffer = bigger;
+      }
+      buffer.set(value, length);
+      length += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+// --------------------------------------------------------------------- views
+// A camera is drawn in its grid tile and, while open, in the full-screen
+// dialog; both have the same parts, so one class updates either.
+
+class View {
+  constructor(root, { withFloor = false } = {}) {
+    this.root = root;
+    this.withFloor = withFloor;
+    const find = (selector) => root.querySelector(selector);
+    this.canvas = find("canvas");
+    this.context = this.canvas.getContext("2d");
+    this.name = find(".name");
+    this.where = find(".where");
+    this.watermark = find(".watermark");
+    this.overlay = find(".overlay");
+    this.badge = find(".badge");
+    this.age = find(".age");
+    this.placeholder = find(".placeholder");
+    this.bannerTitle = find(".banner-title");
+    this.bannerNote = find(".banner-note");
+  }
+
+  describe(camera, label) {
+    const where = [camera.area, this.withFloor ? camera.floor : null].filter(Boolean).join(" · ");
+    setText(this.name, camera.name);
+    setText(this.where, where);
+    // The link's label over the picture: a screenshot says whose link it was.
+    setText(this.watermark, label);
+    this.canvas.setAttribute("aria-label", `Picture from ${camera.name}`);
+    if (this.root.classList.contains("tile")) {
+      const name = where ? `${camera.name}, ${where}` : camera.name;
+      this.root.setAttribute("aria-label", `${name}. Open full screen.`);
+    }
+  }
+
+  draw(image) {
+    if (this.canvas.width !== image.width || this.canvas.height !== image.height) {
+      this.canvas.width = image.width;
+      this.canvas.height = image.height;
+    }
+    this.context.drawImage(image, 0, 0);
+  }
+
+  clear() {
+    this.context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+  }
+
+  show({ state, badge, age, placeholder, bannerTitle, bannerNote }) {
+    if (this.root.dataset.state !== state) this.root.dataset.state = state;
+    setText(this.badge, badge);
+    setText(this.age, age);
+    setText(this.placeholder, placeholder);
+    setText(this.bannerTitle, bannerTitle);
+    setText(this.bannerNote, bannerNote);
+  }
+}
+
+// ---------------------------------------------------------------- a camera
+const SERVER_PROBLEMS = {
+  offline: "Camera offline · the server keeps retrying",
+  unavailable: "Camera unavailable",
+};
+const streaming = new Set(); // signals of the streams open now, for the page's state
+
+let tileCount = 0;
+
+class Tile {
+  constructor(camera) {
+    this.camera = camera;
+    this.grid = new View(ui.template.content.firstElementChild.cloneNode(true));
+    this.root = this.grid.root;
+    this.root.dataset.camera = camera.id;
+    const id = `tile-${++tileCount}`;
+    this.grid.overlay.id = `${id}-state`;
+    this.grid.placeholder.id = `${id}-note`;
+    this.grid.bannerTitle.parentElement.id = `${id}-banner`;
+    this.root.setAttribute("aria-describedby", `${id}-state ${id}-banner ${id}-note`);
+    this.root.addEventListener("click", () => openFull(this));
+    this.views = [this.grid];
+    this.controller = null; // the open stream's, while one should be open
+    this.capturedAt = null; // capture time (server ms) of the picture shown
+    this.frames = 0;
+    this.pending = null;
+    this.drawing = false;
+    this.problem = null; // why the last attempt failed, shown to the viewer
+    this.retryAt = 0;
+    this.visible = false;
+    this.seenUntil = 0;
+    this.waiting = false; // visible but over the stream budget
+    this.update(camera);
+  }
+
+  update(camera) {
+    this.camera = camera;
+    for (const view of this.views) view.describe(camera, session.data?.link.label ?? "");
+  }
+
+  start() {
+    if (this.controller) return;
+    this.controller = new AbortController();
+    this.run(this.controller.signal);
+  }
+
+  stop() {
+    if (!this.controller) return;
+    this.controller.abort();
+    this.controller = null;
+    // A camera not being watched shows nothing rather than an old picture.
+    this.capturedAt = null;
+    this.pending = null;
+    this.problem = null;
+    for (const view of this.views) view.clear();
+  }
+
+  async run(signal) {
+    let backoff = RETRY_MIN_MS;
+    while (!signal.aborted) {
+      let wait = backoff;
+      try {
+        const response = await fetch(this.camera.mjpeg, { signal, cache: "no-store" });
+        if (response.ok) {
+          this.problem = null;
+          streaming.add(signal);
+          try {
+            for await (const part of mjpegParts(response.body, boundaryOf(response))) {
+              this.offer(part);
+              backoff = RETRY_MIN_MS;
+            }
+          } finally {
+            streaming.delete(signal);
+          }
+          // The server closes streams when the session or the link ends.
+          recheck();
+          wait = RETRY_MIN_MS;
+        } else {
+          response.body?.cancel().catch(() => {});
+          const after = Number(response.headers.get("Retry-After")) * 1000 || 0;
+          this.problem = {
+            401: "This link no longer works",
+            403: "Not shared right now",
+            429: "Too many viewers",
+            503: "Camera unavailable",
+          }[response.status] ?? `Server error ${response.status}`;
+          // 401/403 may mean the session ended, or just this camera left it.
+          if (response.status === 401 || response.status === 403) recheck();
+          wait = Math.max(after, backoff);
+          backoff = Math.min(backoff * 2, RETRY_MAX_MS);
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        this.problem = error instanceof TypeError ? "Connection lost" : "Stream damaged";
+        wait = backoff;
+        backoff = Math.min(backoff * 2, RETRY_MAX_MS);
+      }
+      if (signal.aborted) return;
+      this.retryAt = performance.now() + wait;
+      await sleep(wait, signal);
+    }
+  }
+
+  // Frames may come faster than they decode: keep only the newest waiting.
+  offer(part) {
+    this.pending = part;
+    if (!this.drawing) this.drawPending();
+  }
+
+  async drawPending() {
+    this.drawing = true;
+    while (this.pending && this.controller) {
+      const part = this.pending;
+      this.pending = null;
+      let image;
+      try {
+        image = await createImageBitmap(part.blob);
+      } catch {
+        continue; // a damaged JPEG: the next one will do
+      }
+      if (this.controller) {
+        for (const view of this.views) view.draw(image);
+        // The age shown is the age of the picture shown, not of the newest received.
+        this.capturedAt = part.capturedAt;
+        this.frames += 1;
+        this.root.dataset.frames = String(this.frames);
+        this.root.dataset.seq = part.seq;
+        this.render(clock.now());
+      }
+      image.close();
+    }
+    this.drawing = false;
+  }
+
+  attach(view) {
+    this.views.push(view);
+    view.describe(this.camera, session.data?.link.label ?? "");
+    view.clear();
+    if (this.capturedAt !== null) view.draw(this.grid.canvas);
+    this.render(clock.now());
+  }
+
+  detach(view) {
+    this.views = this.views.filter((v) => v !== view);
+  }
+
+  render(now) {
+    const age = this.capturedAt === null ? null : Math.max(0, now - this.capturedAt);
+    const serverProblem = SERVER_PROBLEMS[this.camera.status] ?? null;
+    const problem = this.problem ?? serverProblem;
+    const retry = Math.ceil((this.retryAt - performance.now()) / 1000);
+    let shown;
+    if (age !== null && age <= STALE_AFTER_MS) {
+      shown = { state: "live", badge: "LIVE", age: formatAge(age) };
+    } else if (age !== null) {
+      shown = {
+        state: "stale",
+        badge: "STALE",
+        age: formatAge(age),
+        bannerTitle: `STALE · ${formatAge(age)}`,
+        bannerNote: problem ? `Not live · ${problem}` : "Not live · no new picture",
+      };
+    } else if (!this.controller) {
+      shown = {
+        state: "paused",
+        badge: "PAUSED",
+        placeholder: this.waiting ? "Paused: too many cameras on screen. Tap to watch." : "Paused",
+      };
+    } else if (problem) {
+      shown = {
+        state: "offline",
+        badge: "OFFLINE",
+        placeholder: retry > 0 && this.problem ? `${problem} · retrying in ${retry} s` : problem,
+      };
+    } else {
+      shown = { state: "connecting", badge: "CONNECTING", placeholder: "Connecting…" };
+    }
+    shown = { age: "", placeholder: "", bannerTitle: "", bannerNote: "", ...shown };
+    for (const view of this.views) view.show(shown);
+    this.root.dataset.age = age === null ? "" : String(Math.round(age));
+  }
+}
+
+// ------------------------------------------------------------------ layout
+
+const session = { data: null, ended: false, events: null, checking: false };
+const tiles = new Map(); // camera id → Tile
+let order = []; // tiles in page order
+let layoutKey = "";
+
+const observer = new IntersectionObserver(
+  (entries) => {
+    for (const entry of entries) {
+      const tile = order.find((t) => t.root === entry.target);
+      if (!tile) continue;
+      tile.visible = entry.isIntersecting;
+      if (!entry.isIntersecting) tile.seenUntil = performance.now() + OFFSCREEN_GRACE_MS;
+    }
+    schedule();
+  },
+  { rootMargin: "150px 0px" },
+);
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+const byName = (a, b) => (a ?? "\uffff").localeCompare(b ?? "\uffff");
+
+// Floors by level (no level, then no floor, last), areas and cameras by name.
+function group(cameras) {
+  const floors = new Map();
+  for (const camera of cameras) {
+    const floorKey = camera.floor ?? "";
+    if (!floors.has(floorKey)) {
+      floors.set(floorKey, { name: camera.floor, level: camera.floor_level, areas: new Map() });
+    }
+    const areas = floors.get(floorKey).areas;
+    const areaKey = camera.area ?? "";
+    if (!areas.has(areaKey)) areas.set(areaKey, { name: camera.area, cameras: [] });
+    areas.get(areaKey).cameras.push(camera);
+  }
+  const rank = (floor) => (floor.name === null ? 2 : floor.level === null ? 1 : 0);
+  return [...floors.values()]
+    .sort((a, b) => rank(a) - rank(b) || (a.level ?? 0) - (b.level ?? 0) || byName(a.name, b.name))
+    .map((floor) => ({
+      ...floor,
+      areas: [...floor.areas.values()]
+        .sort((a, b) => byName(a.name, b.name))
+        .map((area) => ({ ...area, cameras: area.cameras.sort((a, b) => byName(a.name, b.name)) })),
+    }));
+}
+
+function layout(cameras) {
+  const key = JSON.stringify(cameras.map((c) => [c.id, c.name, c.area, c.floor, c.floor_level]));
+  if (key !== layoutKey) {
+    layoutKey = key;
+    const focused = order.find((tile) => tile.root === document.activeElement);
+    const ids = new Set(cameras.map((c) => c.id));
+    for (const [id, tile] of tiles) {
+      if (ids.has(id)) continue;
+      if (full === tile) closeFull();
+      tile.stop();
+      observer.unobserve(tile.root);
+      tiles.delete(id);
+    }
+    const sections = [];
+    order = [];
+    for (const floor of group(cameras)) {
+      // One grid per floor, ordered by area: a wide screen stays full even
+      // when most areas have a single camera; each tile names its area.
+      const section = element("section", "floor");
+      const grid = element("div", "tiles");
+      for (const camera of floor.areas.flatMap((area) => area.cameras)) {
+        let tile = tiles.get(camera.id);
+        if (!tile) {
+          tile = new Tile(camera);
+          tiles.set(camera.id, tile);
+          observer.observe(tile.root);
+        }
+        order.push(tile);
+        grid.append(tile.root);
+      }
+      section.append(element("h2", "", floor.name ?? "Other cameras"), grid);
+      sections.push(section);
+    }
+    if (!sections.length) {
+      sections.push(element("p", "empty", "No cameras are shared with this link right now."));
+    }
+    ui.cameras.replaceChildren(...sections);
+    focused?.root.isConnected && focused.root.focus();
+  }
+  for (const camera of cameras) tiles.get(camera.id).update(camera);
+}
+
+// Streams only for what can be seen: the full-screen camera, or the tiles on
+// screen (and those just scrolled past), up to the connection budget.
+function schedule() {
+  const now = performance.now();
+  let wanted = [];
+  if (!session.ended && session.data && !document.hidden) {
+    const lingering = order.filter((t) => !t.visible && t.seenUntil > now);
+    wanted = full ? [full] : [...order.filter((t) => t.visible), ...lingering];
+  }
+  const chosen = new Set(wanted.slice(0, STREAM_BUDGET));
+  for (const tile of order) {
+    tile.waiting = wanted.includes(tile) && !chosen.has(tile);
+    if (chosen.has(tile)) tile.start();
+    else tile.stop();
+  }
+}
+
+// ------------------------------------------------------------------ session
+
+function applyStatus(body, receivedAt) {
+  if (session.ended) return;
+  const s = body.session;
+  clock.sample(s.now, receivedAt);
+  if (s.state === "ended") {
+    end("session_ended");
+    return;
+  }
+  const previous = session.data;
+  session.data = s;
+  setText(ui.school, s.school);
+  document.title = `${s.school} · cameras`;
+  setText(ui.reasonText, s.incident_id ? `${s.reason} · Incident ${s.incident_id}` : s.reason);
+  setText(ui.agency, s.agency);
+  setText(ui.label, s.link.label);
+  ui.reason.hidden = false;
+  ui.who.hidden = false;
+  const count = body.cameras.length;
+  if (!previous) {
+    announce(`Sharing active · ${count} camera${count === 1 ? "" : "s"}`);
+  } else if (previous.expires_at !== s.expires_at) {
+    announce(`Sharing extended · now ends at ${clockTime(new Date(s.expires_at))}`);
+  } else if (ui.status.dataset.trouble) {
+    announce(`Connected again · ${count} camera${count === 1 ? "" : "s"}`);
+  }
+  delete ui.status.dataset.trouble;
+  document.body.dataset.state = "active";
+  layout(body.cameras);
+  tick();
+}
+
+function trouble(text) {
+  ui.status.dataset.trouble = "1";
+  announce(text);
+}
+
+// The session's and the link's truth, from cameras.json: on load, after a
+// refused or closed stream, after the events stream closed, and on return to
+// the page.
+async function recheck() {
+  if (session.ended || session.checking) return;
+  session.checking = true;
+  let retry = true;
+  try {
+    const response = await fetch(`${base}/cameras.json`, { cache: "no-store" });
+    if (response.ok) {
+      applyStatus(await response.json(), performance.now());
+      if (!session.ended && !session.events && !document.hidden) listen();
+      retry = false;
+    } else if (response.status === 401 || response.status === 403) {
+      const body = await response.json().catch(() => ({}));
+      end(body.error ?? (response.status === 401 ? "expired_link" : "no_active_session"));
+      retry = false;
+    } else if (response.status === 429) {
+      trouble("Too many viewers or failed attempts · retrying");
+    } else {
+      trouble(`The school's server answered ${response.status} · retrying`);
+    }
+  } catch {
+    trouble("Cannot reach the school's server · retrying");
+  } finally {
+    session.checking = false;
+  }
+  if (retry) setTimeout(recheck, RECHECK_MS);
+}
+
+function listen() {
+  const events = new EventSource(`${base}/events`);
+  session.events = events;
+  events.addEventListener("status", (event) => {
+    applyStatus(JSON.parse(event.data), performance.now());
+  });
+  events.addEventListener("ended", (event) => {
+    let reason = "session_ended";
+    try {
+      reason = JSON.parse(event.data).reason ?? reason;
+    } catch {
+      // the session ended either way
+    }
+    end(reason);
+  });
+  events.addEventListener("error", () => {
+    if (session.events !== events) return;
+    if (events.readyState === EventSource.CLOSED) {
+      // Refused (401/403, or 429 at the viewer cap): the browser gives up.
+      // Ask why after a pause: cameras.json can succeed while this fails.
+      session.events = null;
+      trouble("Live status interrupted · retrying");
+      setTimeout(recheck, RECHECK_MS);
+    } else {
+      trouble("Connection to the school lost · reconnecting…");
+    }
+  });
+}
+
+// Why the page stopped, by the server's reason: [title, text, final]. Final
+// endings stop there; others wait for the next session (standing links) or
+// for the server to come back.
+const ENDINGS = {
+  expired_link: [
+    "Sharing has ended",
+    "This link was for that emergency and no longer opens the cameras.",
+    true,
+  ],
+  revoked_link: [
+    "This link was withdrawn",
+    "The school revoked this link. Ask for a new one if you still need the cameras.",
+    true,
+  ],
+  unknown_link: ["This link does not work", "Check that the whole link was copied.", true],
+  no_active_session: [
+    "Sharing has ended",
+    "No emergency sharing is active now. This page checks every 15 seconds " +
+      "and shows the cameras again if sharing starts.",
+    false,
+  ],
+  shutdown: [
+    "Sharing paused",
+    "The school's server is restarting. This page checks every 15 seconds.",
+    false,
+  ],
+};
+const DEFAULT_ENDING = [
+  "Sharing has ended",
+  "The school stopped sharing its cameras. This page checks every 15 seconds.",
+  false,
+];
+
+// Stop everything the session opened and say so; no picture stays on screen.
+function end(reason) {
+  if (session.ended) return;
+  session.ended = true;
+  session.events?.close();
+  session.events = null;
+  closeFull();
+  if (history.state?.fullScreen) history.replaceState(null, "");
+  for (const tile of tiles.values()) {
+    tile.stop();
+    observer.unobserve(tile.root);
+  }
+  tiles.clear();
+  order = [];
+  layoutKey = "";
+  ui.cameras.replaceChildren();
+  ui.cameras.hidden = true;
+  ui.countdown.hidden = true;
+  const [title, text, final] = ENDINGS[reason] ?? DEFAULT_ENDING;
+  setText(ui.noticeTitle, title);
+  setText(ui.noticeText, text);
+  const at = clockTime(new Date());
+  setText(ui.noticeTime, `Ended at ${at}. No video is shown after sharing ends.`);
+  ui.notice.hidden = false;
+  announce(title);
+  document.body.dataset.state = "ended";
+  document.body.dataset.streams = String(streaming.size);
+  if (!final) setTimeout(waitForNextSession, WAIT_POLL_MS);
+}
+
+// Standing links open again when the next session starts; reload to begin afresh.
+async function waitForNextSession() {
+  try {
+    const response = await fetch(`${base}/cameras.json`, { cache: "no-store" });
+    if (response.ok) {
+      location.reload();
+      return;
+    }
+    if (response.status === 401) {
+      const { error } = await response.json().catch(() => ({}));
+      const [title, text] = ENDINGS[error] ?? ENDINGS.expired_link;
+      setText(ui.noticeTitle, title);
+      setText(ui.noticeText, text);
+      announce(title);
+      return;
+    }
+  } catch {
+    // unreachable for now: keep waiting
+  }
+  setTimeout(waitForNextSession, WAIT_POLL_MS);
+}
+
+// -------------------------------------------------------------- full screen
+// A modal dialog: the rest of the page is inert, Escape closes it, and a
+// history entry makes the phone's back button close it too.
+
+let full = null;
+const fullView = new View(ui.full, { withFloor: true });
+
+function openFull(tile) {
+  if (session.ended || full) return;
+  full = tile;
+  tile.attach(fullView);
+  history.pushState({ fullScreen: true }, "");
+  ui.full.showModal();
+  ui.back.focus();
+  schedule();
+}
+
+function closeFull() {
+  if (!full) return;
+  const tile = full;
+  full = null;
+  tile.detach(fullView);
+  fullView.clear();
+  if (ui.full.open) ui.full.close();
+  if (tile.root.isConnected) tile.root.focus();
+  schedule();
+}
+
+function leaveFull() {
+  if (history.state?.fullScreen) history.back(); // popstate closes it
+  else closeFull();
+}
+
+ui.back.addEventListener("click", leaveFull);
+ui.full.addEventListener("cancel", (event) => {
+  event.preventDefault();
+  leaveFull();
+});
+addEventListener("popstate", () => {
+  if (!history.state?.fullScreen) closeFull();
+});
+
+// ------------------------------------------------------------------ ticking
+
+function tick() {
+  const now = clock.now();
+  schedule();
+  for (const tile of order) tile.render(now);
+  const s = session.data;
+  if (s && !session.ended) {
+    const sessionEnd = Date.parse(s.expires_at);
+    const linkEnd = Date.parse(s.link.expires_at);
+    const left = Math.min(sessionEnd, linkEnd) - now;
+    setText(ui.countdownLabel, linkEnd < sessionEnd ? "Link ends in" : "Ends in");
+    setText(ui.remaining, left > 0 ? formatRemaining(left) : "now");
+    ui.countdown.classList.toggle("soon", left < 5 * 60_000);
+    ui.countdown.hidden = false;
+  }
+  document.body.dataset.streams = String(streaming.size);
+}
+
+// A phone in a pocket watches nothing: close everything, ask again on return.
+document.addEventListener("visibilitychange", () => {
+  if (session.ended) return;
+  if (document.hidden) {
+    session.events?.close();
+    session.events = null;
+    schedule();
+  } else {
+    recheck();
+  }
+});
+
+// A reload keeps history.state; the full-screen view it marked is gone.
+if (history.state?.fullScreen) history.replaceState(null, "");
+setInterval(tick, TICK_MS);
+recheck();
