@@ -46,6 +46,7 @@ LIBRARY = "camera.library"
 HALLWAY = "camera.hallway_b"
 LOCKER_ROOM = "camera.locker_room"
 OUTSIDE = "camera.parking_lot"  # a camera the agreement does not cover
+FRAME_COLORS = ("blue", "navy", "teal", "purple")
 
 
 @functools.cache
@@ -93,7 +94,9 @@ class StillCamera(Camera):
         if self.failing:
             raise HomeAssistantError("camera offline")
         self.images_served += 1
-        return jpeg()
+        # A live camera never sends the same bytes twice (sensor noise);
+        # identical stills are treated as a frozen camera.
+        return jpeg(FRAME_COLORS[self.images_served % len(FRAME_COLORS)])
 
 
 async def async_setup_cameras(hass: HomeAssistant) -> dict[str, StillCamera]:

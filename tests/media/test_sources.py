@@ -452,3 +452,18 @@ async def test_closing_a_source_while_ffmpeg_starts_leaves_no_process() -> None:
         with pytest.raises(SourceError, match="closed"):
             await anext(closed_first.frames())
         assert closed_first.pid is None
+
+
+async def test_polling_source_does_not_pass_a_frozen_still_off_as_new() -> None:
+    """A camera answering with the same cached still yields it once, then nothing."""
+    stills = [b"\xff\xd8frozen\xff\xd9"] * 6 + [b"\xff\xd8moving\xff\xd9"]
+    calls = iter(stills)
+
+    async def still() -> bytes | None:
+        return next(calls, None)
+
+    source = PollingSource(still, fps=50)
+    frames = source.frames()
+    assert await anext(frames) == stills[0]
+    assert await asyncio.wait_for(anext(frames), 2) == stills[-1]
+    await source.aclose()

@@ -279,12 +279,19 @@ class PollingSource(FrameSource):
         self._interval = 1 / fps
 
     async def frames(self) -> AsyncIterator[bytes]:
-        """Yield each still image; None from `get_image` yields nothing."""
+        """Yield each new still image.
+
+        None yields nothing, and neither does an image identical to the last
+        one: a camera that keeps answering with a cached still is not live, and
+        its tile must go stale rather than look fresh.
+        """
         loop = asyncio.get_running_loop()
+        last: bytes | None = None
         while True:
             started = loop.time()
             image = await self._get_image()
-            if image:
+            if image and image != last:
+                last = image
                 yield image
             await asyncio.sleep(max(0.0, started + self._interval - loop.time()))
 
