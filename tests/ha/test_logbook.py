@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from homeassistant.core import Context, Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockUser
