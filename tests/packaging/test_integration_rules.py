@@ -112,15 +112,6 @@ def test_the_domain_is_the_folder_and_no_core_integrations() -> None:
     assert not (CORE_COMPONENTS / DOMAIN).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "manifest.json lists after_dependencies after dependencies; hassfest wants"
-        " domain, name, after_dependencies, codeowners, config_flow, dependencies,"
-        " documentation, integration_type, iot_class, issue_tracker, requirements,"
-        " version (reported, not this change's file)"
-    ),
-)
 def test_manifest_keys_are_sorted_as_hassfest_sorts_them() -> None:
     """domain, name, then alphabetical order."""
     keys = list(MANIFEST)
