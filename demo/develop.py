@@ -42,6 +42,7 @@ from .hass import (
     REPO_ROOT,
     HassClient,
     HassProcess,
+    finish_onboarding,
     login,
     long_lived_token,
     onboard,
@@ -222,7 +223,7 @@ class Supervisor:
                     return str(stored)
             say("the stored token no longer works; logging in again")
         steps = await onboarding_steps(base)
-        if not steps.get("user"):
+        if steps and not steps.get("user"):
             say(f"onboarding: creating the administrator {self.settings.user!r}")
             tokens = await onboard(
                 base,
@@ -232,6 +233,8 @@ class Supervisor:
             )
         else:
             tokens = await login(base, self.settings.user, self.settings.password)
+            # An earlier run may have stopped between onboarding's steps.
+            await finish_onboarding(base, tokens.access_token)
         token = await long_lived_token(base, tokens.access_token)
         self.state.data["token"] = token
         self.state.save()

@@ -384,23 +384,50 @@ async def agreement_entities(client: HassClient, entry_id: str) -> dict[str, str
     return result
 
 
+CONTROLS: Final = (
+    ("emergency_sharing", "Emergency sharing"),
+    ("session_state", "Session"),
+    ("session_expires", "Session ends"),
+    ("active_viewers", "Active viewers"),
+    ("extend_session", "Extend session"),
+    ("revoke_all_links", "Revoke all viewer links"),
+)
+"""The agreement's entities on the dashboard, by key, with short names."""
+ALARM_NAMES: Final = {
+    "input_boolean.fire_alarm": "Fire alarm (Lincoln High)",
+    "input_boolean.panic_button_gym": "Panic button, Lincoln High Gym",
+    "input_boolean.panic_button_cafeteria": "Panic button, Washington Cafeteria",
+    "input_boolean.intrusion_sensor": "Intrusion, Washington entrance",
+}
+
+
 def dashboard(
     entities: dict[str, str], camera_entities: dict[str, str]
 ) -> dict[str, Any]:
-    """The administrators' dashboard: sharing controls, alarms, cameras."""
+    """The administrators' dashboard: sharing controls, alarms, cameras.
+
+    Args:
+        entities: the agreement's entities by key (`agreement_entities`).
+        camera_entities: camera name → entity id.
+
+    """
     controls = [
-        entities[key]
-        for key in (
-            "emergency_sharing",
-            "session_state",
-            "session_expires",
-            "active_viewers",
-            "extend_session",
-            "revoke_all_links",
-        )
+        {"entity": entities[key], "name": name}
+        for key, name in CONTROLS
         if key in entities
     ]
-    shared = sorted(v for k, v in entities.items() if k.startswith("camera_shared_"))
+    # Every other switch of the agreement says whether one camera is shared.
+    names = {entity_id: name for name, entity_id in camera_entities.items()}
+    shared = [
+        {
+            "entity": entity_id,
+            "name": next(
+                (n for cam, n in names.items() if key.endswith(cam)), entity_id
+            ),
+        }
+        for key, entity_id in sorted(entities.items())
+        if entity_id.startswith("switch.") and key != "emergency_sharing"
+    ]
 
     def camera_cards(school: str) -> list[dict[str, Any]]:
         return [
@@ -426,23 +453,23 @@ def dashboard(
                 "cards": [
                     {
                         "type": "entities",
-                        "title": f"Sharing with {AGENCY}",
+                        "title": "Sharing with police",
+                        "show_header_toggle": False,
                         "entities": controls,
                     },
                     {
                         "type": "entities",
-                        "title": "Alarms (demo helpers)",
-                        "entities": list(HELPERS),
-                    },
-                    {
-                        "type": "entities",
-                        "title": "Shared cameras",
-                        "entities": shared,
+                        "title": "Alarms (demo)",
+                        "show_header_toggle": False,
+                        "entities": [
+                            {"entity": entity_id, "name": ALARM_NAMES[entity_id]}
+                            for entity_id in HELPERS
+                        ],
                     },
                     {
                         "type": "logbook",
                         "title": "What happened",
-                        "target": {"entity_id": controls[:1]},
+                        "target": {"entity_id": [controls[0]["entity"]]},
                         "hours_to_show": 24,
                     },
                     {
@@ -458,6 +485,12 @@ def dashboard(
                         "columns": 2,
                         "square": False,
                         "cards": camera_cards("Washington Elementary"),
+                    },
+                    {
+                        "type": "entities",
+                        "title": "Cameras shared during a session",
+                        "show_header_toggle": False,
+                        "entities": shared,
                     },
                 ],
             }

@@ -143,8 +143,11 @@ class HassProcess:
             while time.monotonic() < deadline:
                 if self.proc is None or self.proc.returncode is not None:
                     raise self._died()
+                # The frontend sets up after onboarding, which registers its
+                # views only while onboarding is not finished: once the
+                # frontend answers, /api/onboarding tells the truth.
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(f"{self.url}/api/onboarding") as response:
+                    async with http.get(f"{self.url}/manifest.json") as response:
                         if response.status == 200:
                             return time.monotonic() - self.started_at
                 await asyncio.sleep(_POLL)
@@ -206,11 +209,17 @@ async def _token_for_code(
 
 
 async def onboarding_steps(base_url: str) -> dict[str, bool]:
-    """Each onboarding step and whether it is done."""
+    """Each onboarding step and whether it is done; empty when all are done.
+
+    Call it once the frontend answers (`HassProcess.wait_until_up`): until
+    onboarding is set up, its API is missing as it is when onboarding is over.
+    """
     async with (
         aiohttp.ClientSession(timeout=_TIMEOUT) as http,
         http.get(f"{base_url}/api/onboarding") as response,
     ):
+        if response.status == 404:  # finished: the views are not registered
+            return {}
         steps = await _json(response)
     return {step["step"]: step["done"] for step in steps}
 
@@ -253,6 +262,8 @@ async def onboard(
 async def finish_onboarding(base_url: str, access_token: str) -> None:
     """Complete the steps after the user step that are not done yet."""
     steps = await onboarding_steps(base_url)
+    if not steps:
+        return
     cid = client_id(base_url)
     bodies: dict[str, dict[str, Any]] = {
         "core_config": {},
