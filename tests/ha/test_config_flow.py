@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockUser,
+    async_fire_time_changed,
+    async_mock_service,
+)
 
 from custom_components.school_emergency_share.const import DOMAIN
 
@@ -416,3 +423,57 @@ async def test_renaming_onto_another_agreement_is_refused(
     assert result["errors"] == {"base": "already_configured"}
     assert entry.title == "Lincoln High School - Springfield Police Department"
     assert sheriff["result"].title == "Lincoln High School - County Sheriff"
+
+
+async def test_the_rules_step_offers_the_users_and_notify_services(
+    hass: HomeAssistant, cameras: object, hass_admin_user: MockUser
+) -> None:
+    """Who may activate is picked from real users; notices from notify services."""
+    async_mock_service(hass, "notify", "school_ops")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], PARTIES)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], CAMERAS)
+    assert result["step_id"] == "rules"
+
+    schema = result["data_schema"]
+    assert schema is not None
+    fields = {str(key): value for key, value in schema.schema.items()}
+    users = fields["allowed_users"].config["options"]
+    assert {"value": hass_admin_user.id, "label": hass_admin_user.name} in users
+    assert "notify.school_ops" in fields["notify_targets"].config["options"]
+
+
+async def test_shortening_the_agreement_pulls_the_running_deadline_in(
+    hass: HomeAssistant,
+    cameras: object,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A session may not outlive its agreement: the new end is its deadline."""
+    tz = dt_util.get_default_time_zone()
+    freezer.move_to(datetime.combine(today(), time(23, 30), tz))
+    entry = await async_setup_agreement(
+        hass, valid_until=(today() + timedelta(days=1)).isoformat()
+    )
+    response = await async_call(hass, "activate", entry, reason="Night intrusion")
+    assert response is not None
+    midnight = datetime.combine(today() + timedelta(days=1), time.min, tz)
+    assert datetime.fromisoformat(str(response["expires_at"])) > midnight
+
+    await _change_agreement(hass, entry, parties={"valid_until": today().isoformat()})
+
+    session = manager_of(entry).session
+    assert session is not None
+    assert session.expires_at == midnight
+    expires = hass.states.get(
+        "sensor.lincoln_high_school_springfield_police_department_session_expires"
+    )
+    assert expires is not None
+    assert datetime.fromisoformat(expires.state) == midnight
+
+    freezer.move_to(midnight + timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    (ended,) = events_named(entry, "session_ended")
+    assert ended["data"]["end_reason"] == "deadline"
