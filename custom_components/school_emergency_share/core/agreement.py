@@ -98,7 +98,7 @@ class Agreement:
                 ),
                 tz=tz,
             ).validated()
-        except (KeyError, TypeError) as err:
+        except (KeyError, TypeError, OverflowError) as err:
             raise ValueError(f"agreement option missing or malformed: {err}") from err
 
     def validated(self) -> Self:

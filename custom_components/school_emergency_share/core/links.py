@@ -33,6 +33,7 @@ from .session import (
 TOKEN_BYTES: Final = 24
 TOKEN_LENGTH: Final = 32  # base64url of 24 bytes, no padding
 _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{32}")
+_DIGEST_RE: Final = re.compile(r"[0-9a-f]{64}")
 LABEL_MAX: Final = 80
 DIGEST_LENGTH: Final = 64
 
@@ -160,8 +161,8 @@ class ViewerLink:
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Read back what `as_dict` wrote; raises on anything malformed."""
         token_hash = str(data["token_hash"])
-        if len(token_hash) != DIGEST_LENGTH:
-            raise ValueError("token hash has the wrong length")
+        if len(token_hash) != DIGEST_LENGTH or not _DIGEST_RE.fullmatch(token_hash):
+            raise ValueError("token hash is not a SHA-256 hex digest")
         cameras = data.get("cameras")
         return cls(
             id=str(data["id"]),
@@ -176,7 +177,8 @@ class ViewerLink:
                 if data.get("expires_at")
                 else None
             ),
-            cameras=frozenset(cameras) if cameras is not None else None,
+            # As Session reads them: mixed types would break sorting on save.
+            cameras=frozenset(str(c) for c in cameras) if cameras is not None else None,
             revoked_at=(
                 datetime.fromisoformat(data["revoked_at"])
                 if data.get("revoked_at")

@@ -106,7 +106,7 @@ class Session:
             reason=str(data["reason"]),
             started_by=Actor.from_dict(data["started_by"]),
             incident_id=data.get("incident_id"),
-            extensions=int(data.get("extensions", 0)),
+            extensions=_count(data.get("extensions", 0)),
             ended_at=_aware(data["ended_at"]) if data.get("ended_at") else None,
             end_reason=EndReason(data["end_reason"])
             if data.get("end_reason")
@@ -300,6 +300,13 @@ def as_utc(moment: datetime) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError as err:
         raise ValueError("timestamp out of range") from err
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(value)
+    except OverflowError as err:  # JSON's Infinity, read back as a float
+        raise ValueError("count out of range") from err
 
 
 def _aware(value: Any) -> datetime:
