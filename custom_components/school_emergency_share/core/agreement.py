@@ -38,7 +38,7 @@ class Agreement:
     @property
     def starts_at(self) -> datetime:
         """The first instant the agreement is in force (in UTC, see `ends_at`)."""
-        return datetime.combine(self.valid_from, time.min, self.tz).astimezone(UTC)
+        return self._midnight(self.valid_from)
 
     @property
     def ends_at(self) -> datetime:
@@ -47,8 +47,18 @@ class Agreement:
         In UTC: a session clamped to it is later extended by adding minutes, and
         minutes added to a zoned wall time are wrong across a DST change.
         """
-        end = datetime.combine(self.valid_until + timedelta(days=1), time.min, self.tz)
-        return end.astimezone(UTC)
+        if self.valid_until == date.max:  # "until 9999-12-31": no end
+            return datetime.max.replace(tzinfo=UTC)
+        return self._midnight(self.valid_until + timedelta(days=1))
+
+    def _midnight(self, day: date) -> datetime:
+        """Midnight starting `day` in the agreement's zone, as a UTC instant."""
+        try:
+            return datetime.combine(day, time.min, self.tz).astimezone(UTC)
+        except OverflowError:  # the first or last day there is, east or west of UTC
+            if day.year == date.min.year:
+                return datetime.min.replace(tzinfo=UTC)
+            return datetime.max.replace(tzinfo=UTC)
 
     def in_force(self, now: datetime) -> bool:
         """Whether anything may be activated at `now`."""
