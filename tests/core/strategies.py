@@ -188,8 +188,15 @@ stored_actors = st.builds(
 def sessions(draw: st.DrawFn) -> Session:
     """Any session storage could hold: open, extended or ended."""
     started = draw(aware_datetimes)
-    original = started + timedelta(minutes=draw(st.integers(1, 240)))
-    expires = original + timedelta(minutes=draw(st.integers(0, 240)))
+    zone = started.tzinfo
+
+    def later(minutes: int) -> datetime:
+        # Real minutes later, written in the same zone.
+        return (utc(started) + timedelta(minutes=minutes)).astimezone(zone)
+
+    first = draw(st.integers(1, 240))
+    original = later(first)
+    expires = later(first + draw(st.integers(0, 240)))
     ended = draw(st.booleans())
     return Session(
         id=draw(st.text(min_size=1, max_size=12)),
@@ -201,9 +208,7 @@ def sessions(draw: st.DrawFn) -> Session:
         started_by=draw(stored_actors),
         incident_id=draw(st.one_of(st.none(), st.text(max_size=10))),
         extensions=draw(st.integers(0, 5)),
-        ended_at=started + timedelta(minutes=draw(st.integers(0, 500)))
-        if ended
-        else None,
+        ended_at=later(draw(st.integers(0, 500))) if ended else None,
         end_reason=draw(st.sampled_from(EndReason)) if ended else None,
         ended_by=draw(st.one_of(st.none(), stored_actors)) if ended else None,
     )
@@ -225,7 +230,9 @@ def viewer_links(draw: st.DrawFn) -> ViewerLink:
         expires_at=draw(
             st.one_of(
                 st.none(),
-                st.integers(1, 10_000).map(lambda m: created + timedelta(minutes=m)),
+                st.integers(1, 10_000).map(
+                    lambda m: utc(created) + timedelta(minutes=m)
+                ),
             )
         ),
         cameras=draw(st.one_of(st.none(), camera_sets)),
