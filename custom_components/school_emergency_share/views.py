@@ -62,6 +62,7 @@ PAGE_POLICY: Final = (
     "img-src 'self' blob: data:; connect-src 'self'; manifest-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+NOTICE_POLICY: Final = "default-src 'none'; style-src 'self'; frame-ancestors 'none'"
 STATUS_FOR: Final = {
     Denial.MALFORMED: web.HTTPUnauthorized,
     Denial.UNKNOWN: web.HTTPUnauthorized,
@@ -80,6 +81,7 @@ STATUS_FOR: Final = {
 COUNTED_FAILURES: Final = frozenset({Denial.MALFORMED, Denial.UNKNOWN})
 # The same denial for the same link and address is recorded once per window.
 DENIAL_RECORD_INTERVAL: Final = 600.0
+SNAPSHOT_RECORD_INTERVAL: Final = 60.0
 # An unknown route under a working link is a 404 whatever the session's state.
 ROUTE_LEVEL_DENIALS: Final = frozenset(
     {
@@ -126,6 +128,7 @@ def deny(
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     if kind == "html":
+        headers["Content-Security-Policy"] = NOTICE_POLICY
         return STATUS_FOR[denial](
             text=_denial_page(denial), content_type="text/html", headers=headers
         )
@@ -240,15 +243,8 @@ class ViewerGate:
     ) -> None:
         """Record a denial of a known link, once per window per link and address."""
         key = (access.link.id, access.address, denial.value)
-        now = time.monotonic()
-        if (
-            now - self._recorded.get(key, -DENIAL_RECORD_INTERVAL)
-            < DENIAL_RECORD_INTERVAL
-        ):
+        if not self._first_in_window(key, DENIAL_RECORD_INTERVAL):
             return
-        self._recorded[key] = now
-        if len(self._recorded) > DENIALS_REMEMBERED:
-            self._recorded.clear()
         self.record(
             access,
             AuditEvent.ACCESS_DENIED,
@@ -258,6 +254,21 @@ class ViewerGate:
                 "path": _redacted_path(path),
             },
         )
+
+    def record_snapshot(self, access: Access, camera: str) -> None:
+        """Record snapshots once a minute per viewer and camera, not per request."""
+        key = (access.link.id, access.address, f"snapshot:{camera}")
+        if self._first_in_window(key, SNAPSHOT_RECORD_INTERVAL):
+            self.record(access, AuditEvent.SNAPSHOT_VIEWED, {"camera": camera})
+
+    def _first_in_window(self, key: tuple[str, str, str], interval: float) -> bool:
+        now = time.monotonic()
+        if now - self._recorded.get(key, -interval) < interval:
+            return False
+        if len(self._recorded) >= DENIALS_REMEMBERED:
+            self._recorded.clear()
+        self._recorded[key] = now
+        return True
 
     def record(self, access: Access, event: AuditEvent, data: dict[str, Any]) -> None:
         """Record in the background: a disconnecting viewer cannot cancel it."""
@@ -561,7 +572,7 @@ class SnapshotView(_ViewerView):
             frame = await _next_frame(hub.subscribe, hub.unsubscribe)
         if frame is None:
             raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
-        self.gate.record(access, AuditEvent.SNAPSHOT_VIEWED, {"camera": camera_id})
+        self.gate.record_snapshot(access, camera_id)
         return web.Response(
             body=frame.jpeg,
             content_type="image/jpeg",
@@ -626,8 +637,16 @@ class EventsView(_ViewerView):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), EVENTS_HEARTBEAT)
             why = closed[0] if closed else "session_ended"
+            session = manager.session
+            ended = {
+                "reason": why,
+                # Lets the page say "the school ended sharing" or "time ran out".
+                "session_end_reason": (
+                    session.end_reason.value if session and session.end_reason else None
+                ),
+            }
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await _send_event(response, "ended", {"reason": why})
+                await _send_event(response, "ended", ended)
         except ConnectionError:
             pass
         finally:

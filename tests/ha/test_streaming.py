@@ -83,7 +83,7 @@ async def setup(
     await async_call(hass, "activate", entry, reason="Intruder alarm")
     yield entry, client
     await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def _watch(client: Client, path: str, camera: str, frames: int) -> list[Any]:
@@ -235,7 +235,7 @@ async def test_start_stop_cycles_leave_no_process_behind(
         await wait_closed(response, 1.0)
         response.close()
     await _no_ffmpeg_left()
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert manager_of(entry).active_viewers() == []
     # A little slack for the client's connection pool and the audit file.
     assert len(list(Path("/proc/self/fd").iterdir())) <= fds_before + 5

@@ -292,7 +292,7 @@ async def test_open_stream_closes_within_a_second(
         hass.config_entries.async_update_entry(active, options=options)
 
     assert await wait_closed(response, timeout=1.0) < 1.0
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert manager_of(active).active_viewers() == []
     ended = events_named(active, "view_ended")
     assert ended
@@ -314,7 +314,7 @@ async def test_stream_closes_at_the_deadline(
     assert manager.session is not None
     manager._deadline_reached(manager.session.expires_at)
     assert await wait_closed(response, timeout=1.5) < 1.5
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert events_named(active, "session_ended")[-1]["data"]["end_reason"] == "deadline"
 
 
@@ -464,7 +464,7 @@ async def test_tokens_are_never_stored_logged_or_audited(
     token = token_of(path)
     await get(client, path + "/cameras.json")
     await get(client, path + "/nope")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert token not in json.dumps(hass_storage)
     # aiohttp's access log (silenced by Home Assistant) is the web server's own.
     ours = [r for r in caplog.records if r.name != "aiohttp.access"]
@@ -496,7 +496,7 @@ async def test_links_survive_reload(
     entry = await async_setup_agreement(hass)
     _link_id, path = await async_link(hass, entry, label="Dispatch", standing=True)
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await async_call(hass, "activate", entry, reason="After reload")
     assert (await get(client, path + "/cameras.json")).status == 200
 

@@ -23,7 +23,6 @@ import homeassistant.components
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
 from homeassistant.util.yaml import load_yaml_dict
-import pytest
 import voluptuous as vol
 
 from custom_components import school_emergency_share
