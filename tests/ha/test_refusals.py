@@ -372,3 +372,17 @@ async def test_the_refusal_reads_as_a_sentence(
     )
     # Home Assistant drops the closing full stop of translated messages.
     assert str(error) == "The agreement allows sessions of at most 60 minutes"
+
+
+async def test_an_unloaded_agreement_refuses_with_a_clear_error(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """A disabled or unloaded agreement cannot be acted under."""
+    entry = await async_setup_agreement(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    error = await _refused(hass, entry, "activate", reason="Fire alarm")
+
+    assert error.translation_key == "entry_not_loaded"
+    assert error.translation_placeholders == {"title": entry.title}
