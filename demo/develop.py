@@ -187,6 +187,11 @@ class Supervisor:
 
     def preflight(self) -> None:
         """Refuse early, with a reason, what cannot work."""
+        if not port_is_free(self.settings.port):
+            raise DemoError(
+                f"port {self.settings.port} is busy (another Home Assistant or demo"
+                " running?); stop it, or set SES_DEMO_PORT to use another port"
+            )
         self.hass.check()
         busy = [
             p for p in district.camera_ports(self.camera_port) if not port_is_free(p)
