@@ -8,6 +8,8 @@ is only used for what must outlive it (links, camera switches).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -373,9 +375,32 @@ async def test_a_state_file_that_loads_as_nothing_fails_closed(
     await _assert_sharing_works_again(hass, entry, hass_admin_user)
 
 
-def _write(path: str, text: str) -> None:
-    from pathlib import Path  # noqa: PLC0415
+async def test_malformed_state_is_kept_aside_as_evidence(
+    hass: HomeAssistant,
+    cameras: object,
+    hass_admin_user: MockUser,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The unreadable file is moved aside, not overwritten by the next save."""
+    entry = _added_agreement(hass, allowed_users=[hass_admin_user.id])
+    bad = {"session": {"id": "x"}, "links": []}
+    _seed(hass_storage, entry, bad)
+    path = hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}")
+    await hass.async_add_executor_job(_write, path, json.dumps({"data": bad}))
 
+    await _start(hass, entry)
+
+    _assert_failed_closed(hass, entry)
+    kept = await hass.async_add_executor_job(_unreadable_copies, path)
+    assert len(kept) == 1
+    assert json.loads(kept[0].read_text()) == {"data": bad}
+
+
+def _unreadable_copies(path: str) -> list[Path]:
+    return sorted(Path(path).parent.glob(f"{Path(path).name}.unreadable.*"))
+
+
+def _write(path: str, text: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text)
 
