@@ -19,7 +19,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import selector
+from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.util import slugify
 import voluptuous as vol
 
@@ -327,12 +327,22 @@ class SchoolEmergencyShareOptionsFlow(_AgreementSteps, OptionsFlow):
         return errors
 
     async def _finish(self) -> ConfigFlowResult:
+        title = f"{self.data[CONF_SCHOOL]} - {self.data[CONF_AGENCY]}"
         # Title, unique id and options change together: one update, so the
         # running agreement hears of the change once.
         self.hass.config_entries.async_update_entry(
             self.config_entry,
-            title=f"{self.data[CONF_SCHOOL]} - {self.data[CONF_AGENCY]}",
+            title=title,
             unique_id=agreement_unique_id(self.data),
             options=self.data,
         )
+        # The agreement is not reloaded: rename its device (and so its
+        # entities' names) here. A name the user gave the device stays.
+        devices = dr.async_get(self.hass)
+        if device := devices.async_get_device({(DOMAIN, self.config_entry.entry_id)}):
+            devices.async_update_device(
+                device.id,
+                name=title,
+                model=f"Agreement with {self.data[CONF_AGENCY]}",
+            )
         return self.async_create_entry(data=self.data)

@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -477,3 +478,22 @@ async def test_shortening_the_agreement_pulls_the_running_deadline_in(
     await hass.async_block_till_done()
     (ended,) = events_named(entry, "session_ended")
     assert ended["data"]["end_reason"] == "deadline"
+
+
+async def test_renaming_the_agency_renames_the_device_and_its_entities(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """The dashboard shows the new agency at once, without a restart."""
+    entry = await async_setup_agreement(hass)
+    await _change_agreement(hass, entry, parties={"agency": "County Sheriff"})
+
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert device.name == "Lincoln High School - County Sheriff"
+    assert device.model == "Agreement with County Sheriff"
+    state = hass.states.get(
+        "switch.lincoln_high_school_springfield_police_department_emergency_sharing"
+    )
+    assert state is not None
+    assert state.attributes["friendly_name"] == (
+        "Lincoln High School - County Sheriff Emergency sharing"
+    )
