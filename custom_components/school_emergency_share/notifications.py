@@ -17,7 +17,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .core.actor import Actor
+from .core.actor import Actor, ActorKind
 from .core.agreement import Agreement
 from .core.session import Session
 
@@ -36,7 +36,9 @@ def session_message(
 ) -> tuple[str, str]:
     """The title and text of a session notice."""
     title = f"Emergency camera sharing {what}: {agreement.school}"
-    who = actor.describe()
+    # "School Emergency Share" reads better than "system School Emergency Share".
+    who = actor.name if actor.kind is ActorKind.SYSTEM and actor.name else None
+    who = who or actor.describe()
     incident = f" (incident {session.incident_id})" if session.incident_id else ""
     cameras = f"Cameras ({len(camera_names)}): {', '.join(camera_names) or 'none'}."
     if what == "ended":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -12,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
+    async_fire_time_changed,
     async_mock_service,
 )
 
@@ -223,3 +225,26 @@ async def test_a_session_ended_while_down_is_announced(
 
     assert len(messages) == 1
     assert "ended" in messages[0].data["title"]
+
+
+async def test_the_end_at_the_deadline_is_announced_as_the_systems_doing(
+    hass: HomeAssistant,
+    cameras: object,
+    hass_admin_user: MockUser,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Nobody pressed anything: the notice says the deadline ended it."""
+    entry, ctx, messages = await _agreement_with_ops_desk(hass, hass_admin_user)
+    started = await async_call(
+        hass, "activate", entry, context=ctx, reason="Fire", duration_minutes=5
+    )
+    assert started is not None
+
+    freezer.move_to(
+        datetime.fromisoformat(str(started["expires_at"])) + timedelta(seconds=1)
+    )
+    async_fire_time_changed(hass)
+    await async_settle(hass)
+
+    text = messages[-1].data["message"]
+    assert "(deadline), by School Emergency Share." in text
