@@ -18,7 +18,7 @@ Settings (environment variables):
 | SES_DEMO_CAMERA_PORT | 18100 | camera ports are counted from here (first start) |
 | SES_DEMO_TZ | this machine's zone | Home Assistant's and the cameras' time zone |
 | SES_DEMO_START_TIMEOUT | 600 | seconds Home Assistant may take to answer |
-| SES_DEMO_RTSP_STREAM | 0 | 1: the RTSP camera gets its RTSP URL (first start) |
+| SES_DEMO_RTSP_STREAM | 1 | 0: the RTSP camera gets only its snapshot URL (first start) |
 
 config/README.md explains the district and SES_DEMO_RTSP_STREAM.
 """
@@ -93,7 +93,7 @@ class Settings:
             camera_port=camera_port,
             timezone=env.get("SES_DEMO_TZ") or local_timezone(),
             start_timeout=timeout,
-            rtsp_stream=env.get("SES_DEMO_RTSP_STREAM", "0") not in ("", "0"),
+            rtsp_stream=env.get("SES_DEMO_RTSP_STREAM", "1") not in ("", "0"),
         )
 
 

@@ -7,11 +7,12 @@ to a `CameraHub`, which fans them out to every viewer of that camera.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 import logging
 from typing import Final
 
-from homeassistant.components.camera import async_get_image, async_get_stream_source
+from homeassistant.components.camera import async_get_image
+from homeassistant.components.camera.helper import get_camera_from_entity_id
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -41,13 +42,15 @@ class CameraEntitySource:
 
     async def frames(self) -> AsyncIterator[bytes]:
         """Yield JPEG frames until the camera fails."""
-        url = await async_get_stream_source(self._hass, self._entity_id)
+        camera = get_camera_from_entity_id(self._hass, self._entity_id)
+        url = await camera.stream_source()
         if url:
             self._inner = FfmpegSource(
                 get_ffmpeg_manager(self._hass).binary,
                 url,
                 fps=STREAM_FPS,
                 max_width=STREAM_MAX_WIDTH,
+                extra_input_args=_input_options(camera.stream_options),
             )
         else:
             self._inner = PollingSource(self._still, fps=STILL_FPS)
@@ -65,6 +68,17 @@ class CameraEntitySource:
         """Stop whatever reads the camera."""
         if self._inner is not None:
             await self._inner.aclose()
+
+
+def _input_options(stream_options: Mapping[str, object]) -> dict[str, str]:
+    """The camera's own stream settings that ffmpeg's input understands.
+
+    TCP is the reader's default for RTSP; a camera configured for UDP (some
+    servers refuse TCP) says so in its stream options, as Home Assistant's
+    generic camera does.
+    """
+    transport = stream_options.get("rtsp_transport")
+    return {"rtsp_transport": transport} if isinstance(transport, str) else {}
 
 
 class CameraStreams:

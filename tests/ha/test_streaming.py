@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.school_emergency_share import camera_streams, views
 from custom_components.school_emergency_share.const import DOMAIN
-from tests.support.cameras import H264Camera, MjpegCamera
+from tests.support.cameras import H264Camera, MjpegCamera, RtspCamera
 
 from .common import async_call, async_setup_agreement, events_named, manager_of
 from .viewing import (
@@ -239,3 +239,29 @@ async def test_start_stop_cycles_leave_no_process_behind(
     assert manager_of(entry).active_viewers() == []
     # A little slack for the client's connection pool and the audit file.
     assert len(list(Path("/proc/self/fd").iterdir())) <= fds_before + 5
+
+
+async def test_rtsp_camera_is_read_with_the_transport_it_is_configured_for(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """An RTSP server that only speaks UDP works when the camera says UDP."""
+    async with RtspCamera() as rtsp:
+        await async_setup_stream_cameras(
+            hass,
+            {"Stairs RTSP": rtsp.url},
+            {"Stairs RTSP": {"rtsp_transport": "udp"}},
+        )
+        assert await async_setup_component(hass, DOMAIN, {})
+        client = await hass_client_no_auth()
+        entry = await async_setup_agreement(
+            hass, cameras=["camera.stairs_rtsp"], private_cameras=[]
+        )
+        await async_call(hass, "activate", entry, reason="Intruder alarm")
+        _link_id, path = await async_link(hass, entry)
+        parts = await _watch(client, path, "camera.stairs_rtsp", 3)
+        assert all(part.jpeg[:2] == b"\xff\xd8" for part in parts)
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await _no_ffmpeg_left()

@@ -34,12 +34,15 @@ class StreamCamera(Camera):
 
     _attr_supported_features = CameraEntityFeature.STREAM
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(
+        self, name: str, url: str, stream_options: dict[str, str] | None = None
+    ) -> None:
         """A camera called `name` streaming from `url`."""
         super().__init__()
         self._attr_name = name
         self._attr_unique_id = f"stream-{name}"
         self.url = url
+        self.stream_options.update(stream_options or {})
 
     async def stream_source(self) -> str | None:
         """The camera's stream URL."""
@@ -53,10 +56,15 @@ class StreamCamera(Camera):
 
 
 async def async_setup_stream_cameras(
-    hass: HomeAssistant, urls: dict[str, str]
+    hass: HomeAssistant,
+    urls: dict[str, str],
+    stream_options: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, StreamCamera]:
     """Camera entities `camera.<name>` reading from the given URLs."""
-    cameras = {name: StreamCamera(name, url) for name, url in urls.items()}
+    options = stream_options or {}
+    cameras = {
+        name: StreamCamera(name, url, options.get(name)) for name, url in urls.items()
+    }
 
     async def setup_platform(
         hass: HomeAssistant,
