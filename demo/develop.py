@@ -18,7 +18,7 @@ Settings (environment variables):
 | SES_DEMO_CAMERA_PORT | 18100 | camera ports are counted from here (first start) |
 | SES_DEMO_TZ | this machine's zone | Home Assistant's and the cameras' time zone |
 | SES_DEMO_START_TIMEOUT | 600 | seconds Home Assistant may take to answer |
-| SES_DEMO_RTSP_STREAM | 1 | 0: the RTSP camera gets only its snapshot URL (first start) |
+| SES_DEMO_RTSP_STREAM | 1 | 0: the RTSP camera gets only a snapshot URL (first start) |
 
 config/README.md explains the district and SES_DEMO_RTSP_STREAM.
 """
@@ -319,7 +319,7 @@ class Supervisor:
             "",
             f"School Emergency Share demo is ready ({seconds:.0f} s).",
             "",
-            f"  Dashboard       {url}/lovelace/emergency",
+            f"  Dashboard       {url}/{district.DASHBOARD_PATH}/emergency",
             f"  Log in as       {self.settings.user} / {self.settings.password}",
             f"  Standing link   {link}",
             "                  (Springfield PD dispatch: cameras only while sharing)",

@@ -29,6 +29,7 @@ DOMAIN: Final = "school_emergency_share"
 DISTRICT: Final = "Springfield Public Schools"
 AGENCY: Final = "Springfield Police Department"
 STANDING_LINK_LABEL: Final = "Springfield PD dispatch"
+DASHBOARD_PATH: Final = "emergency-sharing"
 # Areas Home Assistant's onboarding creates; a school has none of them.
 ONBOARDING_AREAS: Final = ("Living Room", "Kitchen", "Bedroom")
 # Onboarding starts these integrations' flows; the demo district needs none.
@@ -517,7 +518,26 @@ async def populate(
     populated = Populated(entry_id, user["id"], camera_entities)
     if save_dashboard:
         entities = await agreement_entities(client, entry_id)
+        await ensure_dashboard(client)
         await client.ws(
-            "lovelace/config/save", config=dashboard(entities, camera_entities)
+            "lovelace/config/save",
+            url_path=DASHBOARD_PATH,
+            config=dashboard(entities, camera_entities),
         )
     return populated
+
+
+async def ensure_dashboard(client: HassClient) -> None:
+    """A dashboard of its own in the sidebar (the default one is generated)."""
+    existing = await client.ws("lovelace/dashboards/list")
+    if any(item.get("url_path") == DASHBOARD_PATH for item in existing):
+        return
+    await client.ws(
+        "lovelace/dashboards/create",
+        url_path=DASHBOARD_PATH,
+        title="Emergency sharing",
+        icon="mdi:cctv",
+        show_in_sidebar=True,
+        require_admin=False,
+        mode="storage",
+    )
