@@ -284,8 +284,6 @@ GOOD_LINK = {
         {"session": "garbage", "links": [GOOD_LINK]},
         {"session": None, "links": 5},
         {"session": None, "links": [{**GOOD_LINK, "token_hash": "short"}]},
-        {"session": None, "links": [GOOD_LINK, {"id": "no-hash"}]},
-        ["not", "a", "mapping"],
         "garbage",
         {
             "session": {
@@ -310,8 +308,6 @@ GOOD_LINK = {
         "session_not_a_mapping",
         "links_not_a_list",
         "token_hash_malformed",
-        "link_missing_keys",
-        "data_a_list",
         "data_a_string",
         "session_naive_times",
         "unknown_actor_kind",
