@@ -49,7 +49,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: ShareConfigEntry) -> boo
             translation_key="agreement_invalid",
             translation_placeholders={"error": str(err)},
         ) from err
-    await manager.async_start()
+    try:
+        await manager.async_start()
+    except Exception as err:
+        # Nothing may keep running for an agreement that did not start.
+        await manager.async_shutdown()
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="agreement_invalid",
+            translation_placeholders={"error": str(err)},
+        ) from err
     entry.runtime_data = manager
     data = hass.data[DATA_DOMAIN]
     data.managers[entry.entry_id] = manager

@@ -40,7 +40,9 @@ class RunTracker:
 
     @callback
     def _remember_script(self, event: Event) -> None:
-        if event.context.user_id is None:
+        # A script run by an automation shares its context: the automation,
+        # and what triggered it, is the caller to record.
+        if event.context.user_id is None and event.context.id not in self._runs:
             self._remember(event, ActorKind.SCRIPT, None)
 
     def _remember(self, event: Event, kind: ActorKind, trigger: str | None) -> None:

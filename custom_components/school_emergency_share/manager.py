@@ -69,7 +69,6 @@ class ViewerConnection:
 def refusal_error(refusal: Refusal) -> ServiceValidationError:
     """The translated error a user sees for a refusal."""
     return ServiceValidationError(
-        str(refusal),
         translation_domain=DOMAIN,
         translation_key=refusal.code.value,
         translation_placeholders=refusal.placeholders,
@@ -147,6 +146,7 @@ class AgreementManager:
             )
             if after is not None and after.ended_at is not None:
                 await self._record_end(after)
+                self._notify("ended", after, Actor.system())
         self._schedule_deadline()
         self._unsub_housekeeping = async_track_time_interval(
             self.hass,

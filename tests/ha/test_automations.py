@@ -7,7 +7,6 @@ from typing import Any
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from .common import async_settle, async_setup_agreement, events_named, state_value
@@ -183,13 +182,6 @@ async def test_a_script_run_by_a_person_is_that_persons_request(
     assert started["actor"]["id"] == hass_admin_user.id
 
 
-@pytest.mark.xfail(
-    reason=(
-        "actors.RunTracker._remember_script overwrites the automation remembered "
-        "for the same context: the script is recorded, the trigger is lost"
-    ),
-    strict=True,
-)
 async def test_an_automation_that_runs_a_script_is_recorded_with_its_trigger(
     hass: HomeAssistant, cameras: object
 ) -> None:

@@ -181,13 +181,6 @@ async def test_a_notify_entity_target_gets_the_message(
     assert "Intruder" in sent[0].data["message"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "manager.AgreementManager.async_start records a session ended while "
-        "Home Assistant was down but never calls _notify('ended', ...)"
-    ),
-    strict=True,
-)
 async def test_a_session_ended_while_down_is_announced(
     hass: HomeAssistant,
     cameras: object,

@@ -350,13 +350,6 @@ async def test_an_unknown_agreement_is_refused(
     assert caught.value.translation_key == "entry_not_found"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "manager.refusal_error passes str(refusal) (the bare code) as the message, "
-        "which stops Home Assistant generating the translated sentence"
-    ),
-    strict=True,
-)
 async def test_the_refusal_reads_as_a_sentence(
     hass: HomeAssistant, cameras: object, hass_admin_user: MockUser
 ) -> None:
