@@ -539,11 +539,6 @@ class EmergencySharing(RuleBasedStateMachine):
                 assert opens is should, (link, session)
 
 
-# Half the profile's examples: each is a story of up to 30 steps.
-_PROFILE = settings()
-EmergencySharing.TestCase.settings = settings(
-    _PROFILE,
-    max_examples=max(10, _PROFILE.max_examples // 2),
-    stateful_step_count=30,
-)
+# Each example is a story of up to 30 steps.
+EmergencySharing.TestCase.settings = settings(settings(), stateful_step_count=30)
 TestEmergencySharing = EmergencySharing.TestCase
