@@ -56,22 +56,26 @@ from .manager import AgreementManager
 
 _ENTRY: dict[vol.Marker, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 
+# Whole minutes; zero and negative ones reach the agreement, which refuses them
+# in words. Beyond ten years a number is junk, not a request.
+MINUTES = vol.All(vol.Coerce(int), vol.Range(max=10 * 366 * 24 * 60))
+
 ACTIVATE_SCHEMA = vol.Schema(
     {
         **_ENTRY,
         vol.Required(ATTR_REASON): cv.string,
-        vol.Optional(ATTR_DURATION_MINUTES): vol.Coerce(int),
+        vol.Optional(ATTR_DURATION_MINUTES): MINUTES,
         vol.Optional(ATTR_CAMERAS): cv.entity_ids,
         vol.Optional(ATTR_INCIDENT_ID): cv.string,
     }
 )
 DEACTIVATE_SCHEMA = vol.Schema({**_ENTRY, vol.Optional(ATTR_REASON): cv.string})
-EXTEND_SCHEMA = vol.Schema({**_ENTRY, vol.Required(ATTR_MINUTES): vol.Coerce(int)})
+EXTEND_SCHEMA = vol.Schema({**_ENTRY, vol.Required(ATTR_MINUTES): MINUTES})
 CREATE_LINK_SCHEMA = vol.Schema(
     {
         **_ENTRY,
         vol.Required(ATTR_LABEL): cv.string,
-        vol.Optional(ATTR_MINUTES): vol.Coerce(int),
+        vol.Optional(ATTR_MINUTES): MINUTES,
         vol.Optional(ATTR_CAMERAS): cv.entity_ids,
         vol.Optional(ATTR_STANDING, default=False): cv.boolean,
     }

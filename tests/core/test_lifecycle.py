@@ -262,7 +262,7 @@ class EmergencySharing(RuleBasedStateMachine):
                 RefusalCode.EXTENSION_OVER_CAP: before is not None
                 and timedelta(minutes=minutes)
                 > session_rules.remaining_extension(self.agreement, before),
-                RefusalCode.AGREEMENT_NOT_IN_FORCE: before is not None
+                RefusalCode.EXTENSION_PAST_AGREEMENT: before is not None
                 and before.expires_at >= self.agreement.ends_at,
             },
         )

@@ -90,13 +90,16 @@ def test_agreement_days_are_whole_days_in_the_schools_zone() -> None:
     assert open_session(last).expires_at == datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
 
 
-def test_extension_past_the_agreement_end_is_refused_as_not_in_force() -> None:
+def test_extension_past_the_agreement_end_says_the_agreement_ends() -> None:
     """A session already at the agreement's end cannot be pushed past it."""
     near_end = datetime(2026, 7, 1, 3, 30, tzinfo=UTC)
     session = open_session(near_end)
     with pytest.raises(Refusal) as refusal:
         session_rules.extend(AGREEMENT, session, PRINCIPAL, 10, now=near_end)
-    assert seen(refusal.value) == NOT_IN_FORCE
+    assert seen(refusal.value) == (
+        "The session already runs to the end of the agreement (2026-06-30); "
+        "it cannot be extended past it."
+    )
 
 
 @pytest.mark.parametrize("standing", [False, True])

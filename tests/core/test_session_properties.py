@@ -142,7 +142,7 @@ def test_a_session_never_lasts_longer_than_its_maximum_plus_extensions(
             if minutes <= 0
             else RefusalCode.EXTENSION_OVER_CAP
             if timedelta(minutes=minutes) > left
-            else RefusalCode.AGREEMENT_NOT_IN_FORCE
+            else RefusalCode.EXTENSION_PAST_AGREEMENT
             if session.expires_at >= agreement.ends_at
             else None
         )

@@ -20,6 +20,7 @@ class RefusalCode(StrEnum):
     ALREADY_ACTIVE = "already_active"
     NO_ACTIVE_SESSION = "no_active_session"
     EXTENSION_OVER_CAP = "extension_over_cap"
+    EXTENSION_PAST_AGREEMENT = "extension_past_agreement"
     LABEL_REQUIRED = "label_required"
     LINK_NOT_FOUND = "link_not_found"
 

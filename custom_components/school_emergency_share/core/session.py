@@ -235,7 +235,10 @@ def extend(
         )
     expires_at = min(current.expires_at + wanted, agreement.ends_at)
     if expires_at <= current.expires_at:
-        raise agreement_not_in_force(agreement)
+        raise Refusal(
+            RefusalCode.EXTENSION_PAST_AGREEMENT,
+            valid_until=agreement.valid_until.isoformat(),
+        )
     return replace(current, expires_at=expires_at, extensions=current.extensions + 1)
 
 
