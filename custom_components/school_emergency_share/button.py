@@ -6,11 +6,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .actors import async_actor_for
 from .const import EXTEND_BUTTON_MINUTES
-from .core.actor import Actor
 from .core.session import remaining_extension
-from .data import DATA_DOMAIN, ShareConfigEntry
+from .data import ShareConfigEntry
 from .entity import ShareEntity
 from .manager import AgreementManager
 
@@ -32,14 +30,7 @@ async def async_setup_entry(
     async_add_entities([ExtendSessionButton(manager), RevokeAllLinksButton(manager)])
 
 
-class _ActingButton(ShareEntity, ButtonEntity):
-    async def _actor(self) -> Actor:
-        return await async_actor_for(
-            self.hass, self.hass.data[DATA_DOMAIN].runs, self._context
-        )
-
-
-class ExtendSessionButton(_ActingButton):
+class ExtendSessionButton(ShareEntity, ButtonEntity):
     """Adds 15 minutes, or what is left of the agreement's extension cap."""
 
     def __init__(self, manager: AgreementManager) -> None:
@@ -54,10 +45,10 @@ class ExtendSessionButton(_ActingButton):
                 remaining_extension(self.manager.agreement, session).total_seconds()
             )
             minutes = min(minutes, left // 60) or minutes
-        await self.manager.async_extend(await self._actor(), minutes)
+        await self.manager.async_extend(await self.async_actor(), minutes)
 
 
-class RevokeAllLinksButton(_ActingButton):
+class RevokeAllLinksButton(ShareEntity, ButtonEntity):
     """Revokes every viewer link of the agreement, standing ones included."""
 
     def __init__(self, manager: AgreementManager) -> None:
@@ -66,4 +57,4 @@ class RevokeAllLinksButton(_ActingButton):
 
     async def async_press(self) -> None:
         """Revoke every link."""
-        await self.manager.async_revoke_links(await self._actor(), None)
+        await self.manager.async_revoke_links(await self.async_actor(), None)

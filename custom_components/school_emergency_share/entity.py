@@ -5,7 +5,10 @@ from __future__ import annotations
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .actors import async_actor_for
 from .const import DOMAIN
+from .core.actor import Actor
+from .data import DATA_DOMAIN
 from .manager import AgreementManager
 
 
@@ -29,6 +32,12 @@ class ShareEntity(Entity):
             manufacturer="School Emergency Share",
             model=f"Agreement with {manager.agreement.agency}",
             entry_type=DeviceEntryType.SERVICE,
+        )
+
+    async def async_actor(self) -> Actor:
+        """Who is behind the service call being handled: a user or an automation."""
+        return await async_actor_for(
+            self.hass, self.hass.data[DATA_DOMAIN].runs, self._context
         )
 
     async def async_added_to_hass(self) -> None:

@@ -11,11 +11,9 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .actors import async_actor_for
 from .const import DASHBOARD_REASON
-from .core.actor import Actor
 from .core.session import ActivationRequest
-from .data import DATA_DOMAIN, ShareConfigEntry
+from .data import ShareConfigEntry
 from .entity import ShareEntity
 from .manager import AgreementManager
 
@@ -62,15 +60,7 @@ async def async_setup_entry(
     entry.async_on_unload(manager.async_add_listener(_follow_agreement))
 
 
-class _ActingSwitch(ShareEntity, SwitchEntity):
-    async def _actor(self) -> Actor:
-        """The user (or automation) whose service call is being handled."""
-        return await async_actor_for(
-            self.hass, self.hass.data[DATA_DOMAIN].runs, self._context
-        )
-
-
-class EmergencySharingSwitch(_ActingSwitch):
+class EmergencySharingSwitch(ShareEntity, SwitchEntity):
     """On while a session is active. Turning it on is an activation by that user."""
 
     def __init__(self, manager: AgreementManager) -> None:
@@ -85,15 +75,15 @@ class EmergencySharingSwitch(_ActingSwitch):
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Activate with reason "Dashboard" and the agreement's defaults."""
         await self.manager.async_activate(
-            await self._actor(), ActivationRequest(reason=DASHBOARD_REASON)
+            await self.async_actor(), ActivationRequest(reason=DASHBOARD_REASON)
         )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """End the session."""
-        await self.manager.async_deactivate(await self._actor(), DASHBOARD_REASON)
+        await self.manager.async_deactivate(await self.async_actor(), DASHBOARD_REASON)
 
 
-class CameraSharedSwitch(_ActingSwitch):
+class CameraSharedSwitch(ShareEntity, SwitchEntity):
     """Whether one eligible camera is shared during sessions."""
 
     _attr_entity_category = EntityCategory.CONFIG
@@ -120,13 +110,13 @@ class CameraSharedSwitch(_ActingSwitch):
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Share the camera."""
         await self.manager.async_set_camera_shared(
-            await self._actor(), self.camera, shared=True
+            await self.async_actor(), self.camera, shared=True
         )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop sharing the camera, closing its streams at once."""
         await self.manager.async_set_camera_shared(
-            await self._actor(), self.camera, shared=False
+            await self.async_actor(), self.camera, shared=False
         )
 
 

@@ -255,6 +255,12 @@ class ViewerGate:
             },
         )
 
+    def check_viewer_cap(self, access: Access, camera: str | None, path: str) -> None:
+        """Refuse (429) one viewer more than the agreement allows."""
+        if not access.manager.viewer_allowed(access.link.id, access.address):
+            self.record_denial(access, Denial.VIEWER_CAP, camera, path)
+            raise deny(Denial.VIEWER_CAP, retry_after=30)
+
     def record_snapshot(self, access: Access, camera: str) -> None:
         """Record snapshots once a minute per viewer and camera, not per request."""
         key = (access.link.id, access.address, f"snapshot:{camera}")
@@ -480,9 +486,7 @@ class MjpegView(_ViewerView):
         """Stream until the viewer leaves or the link stops allowing it."""
         access = await self.gate.admit(request, token, camera_id)
         manager, link = access.manager, access.link
-        if not manager.viewer_allowed(link.id, access.address):
-            self.gate.record_denial(access, Denial.VIEWER_CAP, camera_id, request.path)
-            raise deny(Denial.VIEWER_CAP, retry_after=30)
+        self.gate.check_viewer_cap(access, camera_id, request.path)
         if manager.streams.status(camera_id) in (
             UNAVAILABLE,
             CameraStatus.OFFLINE.value,
@@ -605,9 +609,7 @@ class EventsView(_ViewerView):
         """Send status on every change and a heartbeat; `ended` closes it."""
         access = await self.gate.admit(request, token)
         manager, link = access.manager, access.link
-        if not manager.viewer_allowed(link.id, access.address):
-            self.gate.record_denial(access, Denial.VIEWER_CAP, None, request.path)
-            raise deny(Denial.VIEWER_CAP, retry_after=30)
+        self.gate.check_viewer_cap(access, None, request.path)
         changed = asyncio.Event()
         closed: list[str] = []
 
