@@ -441,6 +441,28 @@ class Deployment:
                         return record
                 await asyncio.sleep(0.1)
 
+    async def wait_saved(self, timeout: float = 30.0) -> None:
+        """Wait until Home Assistant's own delayed writes hold this deployment.
+
+        Home Assistant saves its registries and credentials a few seconds
+        after they change. A SIGKILL before that loses them (the token stops
+        working); a real Home Assistant that has run a while has saved them.
+        """
+        storage = self.hass.config_dir / ".storage"
+        wanted = {
+            "auth": ['"client_name": "bench"'],
+            "core.config_entries": [self.entry_id],
+            "core.entity_registry": [*self.cameras.values(), *self.entities.values()],
+        }
+        async with asyncio.timeout(timeout):
+            for name, needles in wanted.items():
+                while True:
+                    with contextlib.suppress(OSError):
+                        text = (storage / name).read_text()
+                        if all(needle in text for needle in needles):
+                            break
+                    await asyncio.sleep(0.2)
+
     async def wait_readers(self, count: int, timeout: float = 15.0) -> list[int]:
         """Wait until Home Assistant runs exactly `count` ffmpeg readers."""
         async with asyncio.timeout(timeout):
