@@ -367,24 +367,26 @@ class AgreementManager:
     ) -> Session:
         current = self.state.session
         assert current is not None  # noqa: S101 - callers checked under the lock
-        ended = session_rules.end(current, reason, now=dt_util.utcnow(), actor=actor)
+        ended = session_rules.end(
+            current, reason, now=dt_util.utcnow(), actor=actor, note=note
+        )
         self.state.session = ended
         self._cancel_deadline()
         self._recheck_connections()
         await self._store.async_save(self.state)
-        await self._record_end(ended, note)
+        await self._record_end(ended)
         self._changed()
         self._notify("ended", ended, actor)
         return ended
 
-    async def _record_end(self, ended: Session, note: str | None = None) -> None:
+    async def _record_end(self, ended: Session) -> None:
         await self.audit.async_record(
             AuditEvent.SESSION_ENDED,
             ended.ended_by or Actor.system(),
             {
                 "session_id": ended.id,
                 "end_reason": ended.end_reason.value if ended.end_reason else None,
-                "note": note,
+                "note": ended.end_note,
                 "started_at": ended.started_at.isoformat(),
                 "ended_at": ended.ended_at.isoformat() if ended.ended_at else None,
             },

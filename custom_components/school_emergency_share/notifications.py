@@ -48,9 +48,10 @@ def session_message(
             if session.end_reason
             else "ended"
         )
+        said = f' ("{session.end_note}")' if session.end_note else ""
         text = (
             f"Sharing with {agreement.agency}{incident} ended at "
-            f"{ended_at:%H:%M} ({how}), by {who}. "
+            f"{ended_at:%H:%M} ({how}), by {who}{said}. "
             f"It was shared for: {session.reason}. {cameras} "
             "Every viewer link of the session stopped working."
         )

@@ -97,6 +97,7 @@ async def test_start_extend_and_end_each_send_one_message_that_says_it_all(
     assert "ended" in messages[2].data["title"]
     assert hass_admin_user.name in text
     assert "deactivated" in text
+    assert '"All clear"' in text
     assert "Main entrance" in text
     assert "Smoke in the science wing" in text
     assert _until(dt_util.utcnow().isoformat()) in text

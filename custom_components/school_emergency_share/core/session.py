@@ -52,6 +52,8 @@ class Session:
     ended_at: datetime | None = None
     end_reason: EndReason | None = None
     ended_by: Actor | None = None
+    # What the person or automation that ended it said ("All clear").
+    end_note: str | None = None
 
     def __post_init__(self) -> None:
         """Hold instants in UTC, whatever zone the caller's clock was written in."""
@@ -92,6 +94,7 @@ class Session:
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "end_reason": self.end_reason.value if self.end_reason else None,
             "ended_by": self.ended_by.as_dict() if self.ended_by else None,
+            "end_note": self.end_note,
         }
 
     @classmethod
@@ -114,6 +117,7 @@ class Session:
             ended_by=Actor.from_dict(data["ended_by"])
             if data.get("ended_by")
             else None,
+            end_note=str(data["end_note"]) if data.get("end_note") else None,
         )
         if not session.started_at < session.expires_at:
             raise ValueError("session deadline is not after its start")
@@ -248,13 +252,20 @@ def remaining_extension(agreement: Agreement, current: Session) -> timedelta:
 
 
 def end(
-    current: Session, reason: EndReason, *, now: datetime, actor: Actor | None = None
+    current: Session,
+    reason: EndReason,
+    *,
+    now: datetime,
+    actor: Actor | None = None,
+    note: str | None = None,
 ) -> Session:
     """Close the session. Ending an ended session changes nothing."""
     if current.ended_at is not None:
         return current
     ended_at = min(now, current.expires_at)
-    return replace(current, ended_at=ended_at, end_reason=reason, ended_by=actor)
+    return replace(
+        current, ended_at=ended_at, end_reason=reason, ended_by=actor, end_note=note
+    )
 
 
 def reconcile(
