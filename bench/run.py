@@ -687,18 +687,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick
         else Settings.full(keep=args.keep)
     )
+    try:
+        preflight()
+    except DemoError as err:
+        print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
+        return 1
     workdir = Path(tempfile.mkdtemp(prefix="ses-bench-"))
     bench = Bench(settings, workdir)
     failed = False
     log = args.out / f"{report.file_stem(bench.results)}.hass.log"
     try:
-        preflight()
         results = asyncio.run(bench.run())
     except (DemoError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
         message = str(err) or repr(err)
         print(f"\033[31merror:\033[0m {message}", file=sys.stderr)
         print(
-            f"Home Assistant's log: {bench.hass.process.log_file} (kept)",
+            f"kept {workdir}; Home Assistant's log is {bench.hass.process.log_file}",
             file=sys.stderr,
         )
         failed = True
@@ -707,6 +711,15 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         failed = True
         return 130
+    except Exception as err:  # noqa: BLE001 - a message, not a traceback
+        print(
+            f"\033[31merror:\033[0m unexpected {type(err).__name__}: {err}"
+            f" (kept {workdir}; Home Assistant's log is"
+            f" {bench.hass.process.log_file})",
+            file=sys.stderr,
+        )
+        failed = True
+        return 1
     finally:
         _keep_log(workdir, log)
         if not settings.keep and not failed:
