@@ -309,8 +309,13 @@ class Deployment:
         self, alarm: str, automation_id: str = "bench_fire_alarm"
     ) -> str:
         """The shipped fire-alarm blueprint as an automation on `alarm`."""
-        listing = await self.client.ws("blueprint/list", domain="automation")
-        if FIRE_ALARM_BLUEPRINT not in listing:
+        # The integration copies its blueprints in the background at set-up.
+        for _ in range(100):
+            listing = await self.client.ws("blueprint/list", domain="automation")
+            if FIRE_ALARM_BLUEPRINT in listing:
+                break
+            await asyncio.sleep(0.1)
+        else:
             raise DemoError(
                 f"blueprint {FIRE_ALARM_BLUEPRINT} is not installed in"
                 f" {self.hass.config_dir}/blueprints (the integration copies it)"
