@@ -273,7 +273,7 @@ def _targets(results: Results) -> list[str]:
             rss + kernel < STALL_TARGET_BYTES and during >= FPS_KEPT * before,
             f"{rss / MIB:.2f} MiB RSS + {kernel / 1024:.0f} KiB kernel each;"
             f" fps {_f(before)} -> {_f(during)}; {still_open} of {stall.stalled}"
-            " sockets never closed",
+            f" sockets still open after {stall.observed:.0f} s",
         )
     return lines
 
