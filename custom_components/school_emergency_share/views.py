@@ -517,6 +517,11 @@ class MjpegView(_ViewerView):
                 write_timeout=STREAM_WRITE_TIMEOUT,
             )
             reason, sent = result.reason, result.frames_sent
+            if reason == "write_timeout" and request.transport is not None:
+                # A viewer that stopped reading keeps a full kernel queue for as
+                # long as it holds the socket open; closing politely would wait
+                # for it to drain. Let it go now.
+                request.transport.abort()
         finally:
             subscription.close(reason)
             hub.unsubscribe(subscription)

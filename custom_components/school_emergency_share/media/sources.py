@@ -122,8 +122,15 @@ class FfmpegSource(FrameSource):
             .video.filter("fps", fps=f"{self._fps:g}")
             .filter("scale", w=width, h=-2)
         )
+        # One encoder thread: frame threading adds about 100 ms of delay per
+        # frame, which costs more here (live video) than it saves.
         output = ffmpeg.output(
-            video, "pipe:1", f="mpjpeg", an=None, **{"q:v": str(self._quality)}
+            video,
+            "pipe:1",
+            f="mpjpeg",
+            an=None,
+            threads="1",
+            **{"q:v": str(self._quality)},
         )
         global_args = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"]
         command: list[str] = output.compile(cmd=[self._binary, *global_args])
