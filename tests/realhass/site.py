@@ -30,6 +30,7 @@ class Site:
     standing: Link
     http: aiohttp.ClientSession
     workdir: Path
+    camera_on: bool = True
 
     @property
     def hass(self) -> RealHass:
@@ -46,12 +47,14 @@ class Site:
 
     async def kill_camera(self) -> None:
         """The camera loses power: connections drop, none are accepted."""
+        self.camera_on = False
         await self.camera.stop()
 
     async def revive_camera(self) -> None:
         """The camera comes back on the same address."""
         self.camera = _camera(self.camera_port, self.workdir)
         await self.camera.start()
+        self.camera_on = True
 
     async def camera_status(self, link: Link) -> str:
         """The camera's `status` in `cameras.json` under `link`."""
@@ -82,6 +85,7 @@ async def running_site(workdir: Path, **agreement: Any) -> AsyncIterator[Site]:
     await camera.start()
     hass = RealHass(workdir / "config")
     deployment: Deployment | None = None
+    site: Site | None = None
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, force_close=True),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
@@ -96,13 +100,15 @@ async def running_site(workdir: Path, **agreement: Any) -> AsyncIterator[Site]:
         standing = await deployment.link("Dispatch", standing=True)
         site = Site(deployment, camera, port, entity, standing, http, workdir)
         yield site
-        camera = site.camera
     finally:
         await http.close()
         if deployment is not None:
             await deployment.close()
         await hass.stop()
-        await camera.stop()
+        if site is None:
+            await camera.stop()
+        elif site.camera_on:
+            await site.camera.stop()
 
 
 async def read_parts(
