@@ -83,11 +83,6 @@ class Link:
     expires_at: str
     standing: bool
 
-    @property
-    def token(self) -> str:
-        """The credential in the path."""
-        return self.path.rsplit("/", 1)[1]
-
     def mjpeg(self, camera: str) -> str:
         """The stream path of `camera` under this link."""
         return f"{self.path}/mjpeg/{camera}"
@@ -121,7 +116,6 @@ class RealHass:
             output=config_dir / "hass-console.log",
             stop_grace=30.0,
         )
-        self.starts = 0
 
     @property
     def url(self) -> str:
@@ -136,16 +130,9 @@ class RealHass:
             raise DemoError("Home Assistant is not running")
         return proc.pid
 
-    @property
-    def running(self) -> bool:
-        """Whether the process is alive."""
-        proc = self.process.proc
-        return proc is not None and proc.returncode is None
-
     async def start(self, timeout: float = START_TIMEOUT) -> float:
         """Start and wait until the HTTP API answers; returns seconds taken."""
         await self.process.start()
-        self.starts += 1
         return await self.process.wait_until_up(timeout)
 
     async def stop(self) -> int | None:
@@ -222,13 +209,10 @@ class Deployment:
         """Close the API client (Home Assistant keeps running)."""
         await self.client.close()
 
-    async def restart(self, *, kill: bool = False) -> float:
-        """Stop (SIGTERM, or SIGKILL with `kill`) and start again; seconds to up."""
+    async def restart(self) -> float:
+        """Stop (SIGTERM) and start again; returns seconds until it answered."""
         await self.client.close()
-        if kill:
-            await self.hass.kill()
-        else:
-            await self.hass.stop()
+        await self.hass.stop()
         return await self.start_again()
 
     async def start_again(self) -> float:

@@ -53,10 +53,6 @@ class ViewerStats:
     end: str | None = None
     """Why the stream ended: `eof`, `error: …`, `cancelled`."""
 
-    def parts_between(self, start: float, stop: float) -> int:
-        """Parts received in [start, stop)."""
-        return sum(1 for t in self.part_times if start <= t < stop)
-
     def fps_buckets(self, start: float, stop: float) -> list[float]:
         """Parts received in each whole second of [start, stop)."""
         seconds = int(stop - start)
