@@ -119,7 +119,9 @@ def test_command_reads_rtsp_over_tcp_without_audio_at_capped_rate_and_size() -> 
     assert command[command.index("-i") + 1] == "rtsp://cam.local/stream1"
     assert "-an" in command
     graph = command[command.index("-filter_complex") + 1]
-    assert "fps=fps=5" in graph
+    assert "select=" in graph  # at most 5 a second, never a repeated frame
+    assert "gte(t-prev_selected_t\\,0.1500)" in graph
+    assert command[command.index("-fps_mode") + 1] == "passthrough"
     assert "scale=" in graph
     assert "min(640\\,iw)" in graph  # never wider than the source: no upscaling
     assert "h=-2" in graph  # aspect kept, height even
@@ -467,3 +469,17 @@ async def test_polling_source_does_not_pass_a_frozen_still_off_as_new() -> None:
     assert await anext(frames) == stills[0]
     assert await asyncio.wait_for(anext(frames), 2) == stills[-1]
     await source.aclose()
+
+
+async def test_a_camera_slower_than_the_cap_is_never_padded_with_repeats(
+    hubs: list[CameraHub],
+) -> None:
+    """A 4 fps camera gives 4 frames a second, not 10: a repeat would look fresh."""
+    async with MjpegCamera(fps=4) as camera:
+        hub = CameraHub("slow", Ffmpegs(camera.url), **FAST_RETRY)
+        hubs.append(hub)
+        sub = hub.subscribe()
+        assert await sub.next_frame(5) is not None
+        taken = await count_frames(sub, 2.0)
+        assert 6 <= taken <= 10, taken
+        await hub.stop()

@@ -117,19 +117,29 @@ class FfmpegSource(FrameSource):
         input_args.update(self._extra_input_args)
         # Even dimensions for the JPEG encoder's chroma; min() never upscales.
         width = f"trunc(min({self._max_width},iw)/2)*2"
+        # About `fps` frames a second: a frame passes when at least three
+        # quarters of a period followed the last one passed (the slack keeps a
+        # camera running at the cap, with jittery timestamps, from losing
+        # frames; the rate stays under 4/3 of the cap). Unlike the `fps` filter
+        # this never repeats a frame (a repeat would carry a new capture time
+        # for an old picture) and never holds one back waiting for the next.
+        gap = f"{0.75 / self._fps:.4f}"
+        keep = f"isnan(prev_selected_t)+gte(t-prev_selected_t,{gap})"
         video = (
             ffmpeg.input(self._url, **input_args)
-            .video.filter("fps", fps=f"{self._fps:g}")
+            .video.filter("select", keep)
             .filter("scale", w=width, h=-2)
         )
         # One encoder thread: frame threading adds about 100 ms of delay per
-        # frame, which costs more here (live video) than it saves.
+        # frame, which costs more here (live video) than it saves. Passthrough:
+        # the muxer must not duplicate frames to make a constant rate either.
         output = ffmpeg.output(
             video,
             "pipe:1",
             f="mpjpeg",
             an=None,
             threads="1",
+            fps_mode="passthrough",
             **{"q:v": str(self._quality)},
         )
         global_args = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"]
