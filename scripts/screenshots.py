@@ -28,10 +28,13 @@ async def main() -> None:
     """Trip the alarm, then photograph the viewer and the dashboard."""
     state = json.loads((REPO / "config" / ".ses-demo.json").read_text())
     headers = {"Authorization": f"Bearer {state['token']}"}
-    async with aiohttp.ClientSession(headers=headers) as session, session.post(
-        f"{BASE}/api/services/input_boolean/turn_on",
-        json={"entity_id": "input_boolean.fire_alarm"},
-    ) as response:
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.post(
+            f"{BASE}/api/services/input_boolean/turn_on",
+            json={"entity_id": "input_boolean.fire_alarm"},
+        ) as response,
+    ):
         response.raise_for_status()
     await asyncio.sleep(3)
     OUT.mkdir(parents=True, exist_ok=True)
