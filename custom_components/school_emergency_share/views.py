@@ -100,6 +100,7 @@ DENIALS_REMEMBERED: Final = 10_000
 # The kernel's send buffer for a stream. Autotuning would let a stalled viewer
 # park megabytes in the kernel before the write timeout could notice; this is
 # still several round trips of a phone on a cellular network at full rate.
+# (Linux doubles what is set: about 512 KiB per stream at most.)
 STREAM_SEND_BUFFER: Final = 256 * 1024
 
 type Kind = Literal["html", "json"]
