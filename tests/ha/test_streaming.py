@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+import gc
 import itertools
 import os
 from pathlib import Path
@@ -230,23 +231,32 @@ async def test_ffmpeg_killed_from_outside_is_replaced(
 async def test_start_stop_cycles_leave_no_process_behind(
     setup: tuple[MockConfigEntry, Client], hass: HomeAssistant
 ) -> None:
-    """Twenty sessions started and ended while watching leave no ffmpeg running."""
+    """Sessions started and ended while watching leave no process or socket behind.
+
+    Five warm-up cycles first: the first ones open what stays open by design
+    (the client's connection pool, the audit file), which is not a leak.
+    """
     entry, client = setup
     await async_call(hass, "deactivate", entry)
-    fds_before = len(list(Path("/proc/self/fd").iterdir()))
-    for cycle in range(20):
-        await async_call(hass, "activate", entry, reason=f"Drill {cycle}")
-        _link_id, path = await async_link(hass, entry)
-        response = await client.get(f"{path}/mjpeg/{GYM}")
-        await read_parts(response, 1)
-        await async_call(hass, "deactivate", entry)
-        await wait_closed(response, 5.0)  # closing speed is tested elsewhere
-        response.close()
-    await _no_ffmpeg_left()
-    await hass.async_block_till_done(wait_background_tasks=True)
+
+    async def cycles(count: int) -> int:
+        for cycle in range(count):
+            await async_call(hass, "activate", entry, reason=f"Drill {cycle}")
+            _link_id, path = await async_link(hass, entry)
+            response = await client.get(f"{path}/mjpeg/{GYM}")
+            await read_parts(response, 1)
+            await async_call(hass, "deactivate", entry)
+            await wait_closed(response, 5.0)  # closing speed is tested elsewhere
+            response.close()
+        await _no_ffmpeg_left()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        gc.collect()
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    warmed_up = await cycles(5)
+    after = await cycles(20)
     assert manager_of(entry).active_viewers() == []
-    # A little slack for the client's connection pool and the audit file.
-    assert len(list(Path("/proc/self/fd").iterdir())) <= fds_before + 5
+    assert after <= warmed_up + 2, (warmed_up, after)
 
 
 async def test_rtsp_camera_is_read_with_the_transport_it_is_configured_for(
