@@ -34,6 +34,10 @@ from tests.ha.common import (
     async_setup_cameras,
 )
 from tests.ha.viewing import Client
+from tests.support.in_hass import (  # noqa: F401 - fixtures
+    auto_enable_custom_integrations,
+    config_dir,
+)
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,19 +55,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load the integration from this repository."""
-    return
-
-
-@pytest.fixture(autouse=True)
-def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """Each test writes its audit log in its own folder."""
-    hass.config.config_dir = str(tmp_path)
-    return tmp_path
 
 
 @pytest.fixture(autouse=True)
