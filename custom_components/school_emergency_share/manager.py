@@ -109,7 +109,9 @@ class AgreementManager:
         check = await self.audit.async_open()
         if check.records == 0:
             await self.audit.async_record(
-                AuditEvent.AGREEMENT_CREATED, Actor.system(), self._agreement_summary()
+                AuditEvent.AGREEMENT_CREATED,
+                Actor.system(),
+                _agreement_dict(self.agreement),
             )
         loaded = await self._store.async_load()
         self.state = loaded.state
@@ -639,9 +641,6 @@ class AgreementManager:
             ),
             f"{DOMAIN} notify {what}",
         )
-
-    def _agreement_summary(self) -> dict[str, Any]:
-        return _agreement_dict(self.agreement)
 
 
 def _agreement_dict(agreement: Agreement) -> dict[str, Any]:
