@@ -24,7 +24,7 @@ from .issues import async_check_cameras_exist, async_delete_entry_issues
 from .manager import AgreementManager
 from .services import async_register_services
 from .storage import StateStore
-from .views import async_register_views
+from .web import async_register_views
 
 PLATFORMS = [Platform.BUTTON, Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)

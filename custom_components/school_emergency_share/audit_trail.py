@@ -9,7 +9,6 @@ describes. One small interface, so nothing is lost as the log grows.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,30 +20,9 @@ from homeassistant.util import dt as dt_util
 from .audit import AsyncJournal, ChainCheck, ExportResult
 from .const import AUDIT_DIRECTORY, DOMAIN, EVENT_NAME
 from .core.actor import Actor
+from .core.events import AuditEvent
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class AuditEvent(StrEnum):
-    """The events the audit log records (also the bus event's `event`)."""
-
-    AGREEMENT_CREATED = "agreement_created"
-    AGREEMENT_CHANGED = "agreement_changed"
-    SESSION_STARTED = "session_started"
-    SESSION_EXTENDED = "session_extended"
-    SESSION_ENDED = "session_ended"
-    CAMERA_SHARING_CHANGED = "camera_sharing_changed"
-    LINK_CREATED = "link_created"
-    LINK_REVOKED = "link_revoked"
-    PAGE_OPENED = "page_opened"
-    VIEW_STARTED = "view_started"
-    VIEW_ENDED = "view_ended"
-    SNAPSHOT_VIEWED = "snapshot_viewed"
-    ACCESS_DENIED = "access_denied"
-    LOCKOUT = "lockout"
-    STARTUP_RECOVERY = "startup_recovery"
-    AUDIT_EXPORTED = "audit_exported"
-    AUDIT_TAIL_REPAIRED = "audit_tail_repaired"
 
 
 def audit_directory(hass: HomeAssistant) -> Path:

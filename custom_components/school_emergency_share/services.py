@@ -26,7 +26,6 @@ from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
 from .actors import async_actor_for
-from .audit_trail import AuditEvent
 from .const import (
     ATTR_CAMERAS,
     ATTR_CONFIG_ENTRY_ID,
@@ -49,6 +48,7 @@ from .const import (
     URL_PREFIX,
 )
 from .core.actor import Actor
+from .core.events import AuditEvent
 from .core.links import LinkRequest
 from .core.session import ActivationRequest
 from .data import DATA_DOMAIN

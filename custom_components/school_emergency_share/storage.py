@@ -6,7 +6,7 @@ repair issue (raised by the caller) that says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import logging
 import os
 from typing import Any
@@ -16,38 +16,9 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, STORAGE_VERSION
-from .core.links import ViewerLink
-from .core.session import Session
+from .core.state import ShareState
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class ShareState:
-    """What must survive a restart."""
-
-    session: Session | None = None
-    links: dict[str, ViewerLink] = field(default_factory=dict)
-    disabled_cameras: set[str] = field(default_factory=set)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Serialise for the store."""
-        return {
-            "session": self.session.as_dict() if self.session else None,
-            "links": [link.as_dict() for link in self.links.values()],
-            "disabled_cameras": sorted(self.disabled_cameras),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ShareState:
-        """Read back what `as_dict` wrote; raises on anything malformed."""
-        session = data.get("session")
-        links = [ViewerLink.from_dict(item) for item in data.get("links", [])]
-        return cls(
-            session=Session.from_dict(session) if session is not None else None,
-            links={link.id: link for link in links},
-            disabled_cameras={str(c) for c in data.get("disabled_cameras", [])},
-        )
 
 
 @dataclass(frozen=True, slots=True)

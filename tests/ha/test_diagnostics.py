@@ -53,9 +53,9 @@ async def test_diagnostics_show_the_session_and_audit_check_but_no_secrets(
     assert session is not None
     assert link is not None
     manager = manager_of(entry)
-    stored = manager.link(str(link["link_id"]))
+    stored = manager.state.links.get(str(link["link_id"]))
     assert stored is not None
-    manager.open_connection(stored, GYM, VIEWER_ADDRESS, VIEWER_AGENT, lambda _: None)
+    manager.connections.open(stored, GYM, VIEWER_ADDRESS, VIEWER_AGENT, lambda _: None)
     token = str(link["url"]).rsplit("/", 1)[-1]
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)

@@ -8,6 +8,7 @@ from homeassistant.core import Context, Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.school_emergency_share.const import DOMAIN, EVENT_NAME
+from custom_components.school_emergency_share.core.events import AuditEvent
 from custom_components.school_emergency_share.logbook import (
     async_describe_events,
     describe,
@@ -146,10 +147,6 @@ def test_viewers_denials_and_recovery_read_well() -> None:
 
 def test_every_audit_event_has_its_own_sentence() -> None:
     """No event falls back to its bare name."""
-    from custom_components.school_emergency_share.audit_trail import (  # noqa: PLC0415
-        AuditEvent,
-    )
-
     for event in AuditEvent:
         assert describe(event.value, USER, {}) != event.value.replace("_", " "), event
 

@@ -234,7 +234,7 @@ async def test_links_and_camera_switches_outlive_unloading_the_agreement(
     await async_settle(hass)
 
     manager = manager_of(entry)
-    assert manager.link(link_id) is not None
+    assert manager.state.links.get(link_id) is not None
     assert state_value(hass, entry, f"camera:{GYM}") == "off"
     await async_call(hass, "activate", entry, context=ctx, reason="Intruder")
     assert manager.check_access(link_id, None, dt_util.utcnow()) is None

@@ -25,8 +25,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.school_emergency_share import camera_streams, views
+from custom_components.school_emergency_share import camera_streams
 from custom_components.school_emergency_share.const import DOMAIN
+from custom_components.school_emergency_share.web import streams
 from tests.support.cameras import H264Camera, MjpegCamera, RtspCamera
 
 from .common import async_call, async_setup_agreement, events_named, manager_of
@@ -145,7 +146,7 @@ async def test_stalled_viewer_is_dropped_and_others_keep_their_frame_rate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A viewer that stops reading loses frames, never slows the others, then goes."""
-    monkeypatch.setattr(views, "STREAM_WRITE_TIMEOUT", 1.0)
+    monkeypatch.setattr(streams, "STREAM_WRITE_TIMEOUT", 1.0)
     entry, client = setup
     _link_id, path = await async_link(hass, entry)
 

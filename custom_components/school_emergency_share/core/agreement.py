@@ -79,6 +79,33 @@ class Agreement:
         """The longest any session can last: the maximum plus every extension."""
         return self.max_session + self.max_extension
 
+    def as_dict(self) -> dict[str, Any]:
+        """The rules as plain data: how the audit log records the agreement."""
+        return {
+            "school": self.school,
+            "agency": self.agency,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "cameras": sorted(self.cameras),
+            "private_cameras": sorted(self.private_cameras),
+            "allowed_users": sorted(self.allowed_users),
+            "max_session_minutes": _whole_minutes(self.max_session),
+            "max_extension_minutes": _whole_minutes(self.max_extension),
+            "max_viewers": self.max_viewers,
+            "notify_targets": list(self.notify_targets),
+            "retention_days": self.retention_days,
+            "failure_limit": self.failure_limit,
+        }
+
+    def changes(self, after: Agreement) -> dict[str, dict[str, Any]]:
+        """Each rule that differs in `after`, as `{"from": ..., "to": ...}`."""
+        old, new = self.as_dict(), after.as_dict()
+        return {
+            key: {"from": old[key], "to": new[key]}
+            for key in old
+            if old[key] != new[key]
+        }
+
     @classmethod
     def from_options(cls, options: Mapping[str, Any], tz: tzinfo) -> Self:
         """Build from a config entry's options; raises ValueError on bad data."""
@@ -138,6 +165,10 @@ class Agreement:
             yield "retention_invalid"
         if not 1 <= self.failure_limit <= DEFAULT_FAILURE_LIMIT:
             yield "failure_limit_invalid"
+
+
+def _whole_minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def _as_date(value: Any) -> date:

@@ -1,0 +1,77 @@
+"""What a viewer may know: the session, the link and its cameras, placed.
+
+Cameras are named and placed (area, floor) from Home Assistant's registries,
+so the page can group them the way responders think of a building.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    floor_registry as fr,
+)
+from homeassistant.util import dt as dt_util
+
+from ..const import URL_PREFIX
+from .gate import Access
+
+
+def describe(hass: HomeAssistant, access: Access, token: str) -> dict[str, Any]:
+    """What a viewer may know: the session, the link and its cameras."""
+    manager, link = access.manager, access.link
+    agreement, session = manager.agreement, manager.session
+    assert session is not None  # noqa: S101 - admitted requests have a session
+    base = f"{URL_PREFIX}/{token}"
+    entities, areas, floors = er.async_get(hass), ar.async_get(hass), fr.async_get(hass)
+    cameras = []
+    for camera in sorted(link.scope(manager.shared_cameras())):
+        area = floor = None
+        level: int | None = None
+        if (entry := entities.async_get(camera)) is not None:
+            area_id = entry.area_id
+            if area_id is None and entry.device_id:
+                device = dr.async_get(hass).async_get(entry.device_id)
+                area_id = device.area_id if device else None
+            if area_id and (area_entry := areas.async_get_area(area_id)):
+                area = area_entry.name
+                if area_entry.floor_id and (
+                    floor_entry := floors.async_get_floor(area_entry.floor_id)
+                ):
+                    floor, level = floor_entry.name, floor_entry.level
+        state = hass.states.get(camera)
+        cameras.append(
+            {
+                "id": camera,
+                "name": state.name if state else camera,
+                "area": area,
+                "floor": floor,
+                "floor_level": level,
+                "mjpeg": f"{base}/mjpeg/{camera}",
+                "snapshot": f"{base}/snapshot/{camera}",
+                "status": manager.streams.status(camera),
+            }
+        )
+    return {
+        "session": {
+            "id": session.id,
+            "state": session.state.value,
+            "school": agreement.school,
+            "agency": agreement.agency,
+            "reason": session.reason,
+            "incident_id": session.incident_id,
+            "started_at": session.started_at.isoformat(),
+            "expires_at": session.expires_at.isoformat(),
+            "now": dt_util.utcnow().isoformat(),
+            "link": {
+                "label": link.label,
+                "standing": link.standing,
+                "expires_at": manager.link_expiry(link).isoformat(),
+            },
+        },
+        "cameras": cameras,
+    }

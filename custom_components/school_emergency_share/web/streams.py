@@ -1,0 +1,236 @@
+"""The live streams a link opens: MJPEG, snapshots and session events.
+
+Each stream is registered as a viewer connection so a decision can close it
+mid-stream, re-checks the link before every write, and ends a viewer that
+stops reading after `STREAM_WRITE_TIMEOUT`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+import json
+import socket
+import time
+from typing import Any, Final
+
+from aiohttp import web
+from homeassistant.util import dt as dt_util
+
+from ..camera_streams import UNAVAILABLE
+from ..const import DOMAIN, URL_PREFIX
+from ..core.events import AuditEvent
+from ..core.links import Denial
+from ..manager import AgreementManager
+from ..media import CameraStatus, Frame, StreamClosed, mjpeg
+from .catalog import describe
+from .responses import SECURITY_HEADERS, deny
+from .routing import ViewerView
+
+STREAM_WRITE_TIMEOUT: Final = 5.0
+SNAPSHOT_FRESH: Final = 2.0
+SNAPSHOT_WAIT: Final = 10.0
+EVENTS_HEARTBEAT: Final = 5.0
+# The kernel's send buffer for a stream. Autotuning would let a stalled viewer
+# park megabytes in the kernel before the write timeout could notice; this is
+# still several round trips of a phone on a cellular network at full rate.
+# (Linux doubles what is set: about 512 KiB per stream at most.)
+STREAM_SEND_BUFFER: Final = 256 * 1024
+
+
+class MjpegView(ViewerView):
+    """A live camera as `multipart/x-mixed-replace`, one upstream for every viewer."""
+
+    url = URL_PREFIX + "/{token}/mjpeg/{camera_id}"
+    name = f"api:{DOMAIN}:mjpeg"
+
+    async def get(
+        self, request: web.Request, token: str, camera_id: str
+    ) -> web.StreamResponse:
+        """Stream until the viewer leaves or the link stops allowing it."""
+        access = await self.gate.admit(request, token, camera_id)
+        manager, link = access.manager, access.link
+        self.gate.check_viewer_cap(access, camera_id, request.path)
+        if manager.streams.status(camera_id) in (
+            UNAVAILABLE,
+            CameraStatus.OFFLINE.value,
+        ):
+            raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
+        hub = manager.streams.hub(camera_id)
+        subscription = hub.subscribe()
+        conn = manager.connections.open(
+            link, camera_id, access.address, access.user_agent, subscription.close
+        )
+        self.gate.record(access, AuditEvent.VIEW_STARTED, {"camera": camera_id})
+        response = web.StreamResponse(
+            headers={
+                **SECURITY_HEADERS,
+                "Content-Type": mjpeg.CONTENT_TYPE,
+                "X-Accel-Buffering": "no",
+            }
+        )
+        started = time.monotonic()
+        reason, sent = "client_gone", 0
+        try:
+            bound_send_buffer(request)
+            await response.prepare(request)
+            result = await mjpeg.stream(
+                response,
+                subscription,
+                allowed=still_allowed(request, manager, link.id, camera_id),
+                write_timeout=STREAM_WRITE_TIMEOUT,
+            )
+            reason, sent = result.reason, result.frames_sent
+            if reason == "write_timeout" and request.transport is not None:
+                # A viewer that stopped reading keeps a full kernel queue for as
+                # long as it holds the socket open; closing politely would wait
+                # for it to drain. Let it go now.
+                request.transport.abort()
+        finally:
+            subscription.close(reason)
+            hub.unsubscribe(subscription)
+            manager.connections.forget(conn)
+            self.gate.record(
+                access,
+                AuditEvent.VIEW_ENDED,
+                {
+                    "camera": camera_id,
+                    "duration_s": round(time.monotonic() - started, 1),
+                    "frames_sent": sent,
+                    "reason": reason,
+                },
+            )
+        return response
+
+
+def bound_send_buffer(request: web.Request) -> None:
+    """Cap the kernel's send queue of a stream (see `STREAM_SEND_BUFFER`)."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER)
+
+
+def still_allowed(
+    request: web.Request, manager: AgreementManager, link_id: str, camera: str | None
+) -> Callable[[], bool]:
+    """Re-checked before every frame: revocation and deadlines bite mid-stream."""
+
+    def allowed() -> bool:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return False
+        return manager.check_access(link_id, camera, dt_util.utcnow()) is None
+
+    return allowed
+
+
+class SnapshotView(ViewerView):
+    """One current JPEG, taken from the shared reader (no extra camera connection)."""
+
+    url = URL_PREFIX + "/{token}/snapshot/{camera_id}"
+    name = f"api:{DOMAIN}:snapshot"
+
+    async def get(
+        self, request: web.Request, token: str, camera_id: str
+    ) -> web.Response:
+        """The newest frame, if it is fresh, else the next one."""
+        access = await self.gate.admit(request, token, camera_id)
+        manager = access.manager
+        if manager.streams.status(camera_id) == UNAVAILABLE:
+            raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
+        hub = manager.streams.hub(camera_id)
+        frame = hub.last_frame
+        if frame is None or time.time() - frame.captured_at > SNAPSHOT_FRESH:
+            frame = await _next_frame(hub.subscribe, hub.unsubscribe)
+        if frame is None:
+            raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
+        self.gate.record_snapshot(access, camera_id)
+        return web.Response(
+            body=frame.jpeg,
+            content_type="image/jpeg",
+            headers={
+                **SECURITY_HEADERS,
+                "X-Capture-Time": str(int(frame.captured_at * 1000)),
+            },
+        )
+
+
+async def _next_frame(
+    subscribe: Callable[[], Any], unsubscribe: Callable[[Any], None]
+) -> Frame | None:
+    subscription = subscribe()
+    try:
+        return await subscription.next_frame(timeout=SNAPSHOT_WAIT)  # type: ignore[no-any-return]
+    except StreamClosed:
+        return None
+    finally:
+        unsubscribe(subscription)
+
+
+class EventsView(ViewerView):
+    """Server-sent session status; closes when the session ends."""
+
+    url = URL_PREFIX + "/{token}/events"
+    name = f"api:{DOMAIN}:events"
+
+    async def get(self, request: web.Request, token: str) -> web.StreamResponse:
+        """Send status on every change and a heartbeat; `ended` closes it."""
+        access = await self.gate.admit(request, token)
+        manager, link = access.manager, access.link
+        self.gate.check_viewer_cap(access, None, request.path)
+        changed = asyncio.Event()
+        closed: list[str] = []
+
+        def close(reason: str) -> None:
+            closed.append(reason)
+            changed.set()
+
+        conn = manager.connections.open(
+            link, None, access.address, access.user_agent, close
+        )
+        unlisten = manager.async_add_listener(changed.set)
+        response = web.StreamResponse(
+            headers={
+                **SECURITY_HEADERS,
+                "Content-Type": "text/event-stream",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        try:
+            await response.prepare(request)
+            allowed = still_allowed(request, manager, link.id, None)
+            while not closed and allowed():
+                changed.clear()
+                await _send_event(
+                    response, "status", describe(self.gate.hass, access, token)
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), EVENTS_HEARTBEAT)
+            why = closed[0] if closed else "session_ended"
+            session = manager.session
+            ended = {
+                "reason": why,
+                # Lets the page say "the school ended sharing" or "time ran out".
+                "session_end_reason": (
+                    session.end_reason.value if session and session.end_reason else None
+                ),
+            }
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await _send_event(response, "ended", ended)
+        except ConnectionError:
+            pass
+        finally:
+            unlisten()
+            manager.connections.forget(conn)
+        return response
+
+
+async def _send_event(
+    response: web.StreamResponse, event: str, data: dict[str, Any]
+) -> None:
+    payload = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+    async with asyncio.timeout(STREAM_WRITE_TIMEOUT):
+        await response.write(payload)
