@@ -1,8 +1,9 @@
 """The tamper-evident audit log: one hash-chained JSON Lines file per agreement.
 
 Plain Python with no Home Assistant import and the clock passed in. `chain`
-seals and verifies records; `journal` writes them durably, prunes, exports,
-and gives asyncio a non-blocking writer.
+seals and verifies records; `files` holds the durable file primitives;
+`journal` writes records, prunes and exports (`export`) on one thread;
+`writer` gives asyncio a non-blocking face with group commit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from .chain import (
     seal,
     verify_lines,
 )
-from .journal import CSV_COLUMNS, AsyncJournal, ExportResult, Journal
+from .export import CSV_COLUMNS, ExportResult
+from .journal import Journal
+from .writer import AsyncJournal
 
 __all__ = [
     "CSV_COLUMNS",

@@ -49,6 +49,11 @@ PREV_MISMATCH: Final = "prev_mismatch"  # it does not follow the record before
 SEQ_GAP: Final = "seq_gap"  # not the next seq: deleted, inserted or moved lines
 UNANCHORED_START: Final = "unanchored_start"  # leading records gone, no anchor
 TAIL_MISSING: Final = "tail_missing"  # the head file's record is not in the log
+# The witness (the head kept outside the log's folder) saw a record the log no
+# longer holds: cut short, or rolled back to an older copy.
+BEHIND_WITNESS: Final = "behind_witness"
+# The log holds the witness's seq with another hash: rewritten since.
+WITNESS_MISMATCH: Final = "witness_mismatch"
 
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
 
@@ -335,8 +340,10 @@ def _follow_chain(scan: _Scan, number: int, record: Mapping[str, Any]) -> None:
     scan.expect_seq, scan.expect_prev = seq + 1, record["hash"]
 
 
-def _head_fault(scan: _Scan, expected_head: tuple[int, str]) -> _Fault | None:
-    """Whether the record the head file last saw is still in the log."""
+def _head_fault(
+    scan: _Scan, expected_head: tuple[int, str], *, missing: str, changed: str
+) -> _Fault | None:
+    """Whether the record a head last saw is still in the log, unchanged."""
     head_seq, head_hash = expected_head
     if head_seq <= 0:
         return None
@@ -345,14 +352,16 @@ def _head_fault(scan: _Scan, expected_head: tuple[int, str]) -> _Fault | None:
         return None
     found = scan.hashes.get(head_seq)
     if found is None:
-        return _Fault(None, head_seq, TAIL_MISSING)
+        return _Fault(None, head_seq, missing)
     if found[0] != head_hash:
-        return _Fault(found[1], head_seq, TAIL_MISSING)
+        return _Fault(found[1], head_seq, changed)
     return None
 
 
 def verify_lines(
-    lines: Iterable[str], expected_head: tuple[int, str] | None = None
+    lines: Iterable[str],
+    expected_head: tuple[int, str] | None = None,
+    witness: tuple[int, str] | None = None,
 ) -> ChainCheck:
     """Check a log's lines and name the first bad one.
 
@@ -364,7 +373,10 @@ def verify_lines(
 
     Args:
         lines: The log's lines in file order.
-        expected_head: `(seq, hash)` of the last record known to be written.
+        expected_head: `(seq, hash)` of the last record known to be written,
+            from the head file beside the log.
+        witness: The same, kept outside the log's folder (it may lag too); a
+            log that no longer holds it was cut short or rolled back.
 
     Returns:
         The verdict; when invalid, the first bad line and why.
@@ -389,7 +401,13 @@ def verify_lines(
         # The first record comes before any other fault.
         fault = _Fault(1, scan.first[0], UNANCHORED_START)
     if fault is None and expected_head is not None:
-        fault = _head_fault(scan, expected_head)
+        fault = _head_fault(
+            scan, expected_head, missing=TAIL_MISSING, changed=TAIL_MISSING
+        )
+    if fault is None and witness is not None:
+        fault = _head_fault(
+            scan, witness, missing=BEHIND_WITNESS, changed=WITNESS_MISMATCH
+        )
     return ChainCheck(
         valid=fault is None,
         records=scan.lines,

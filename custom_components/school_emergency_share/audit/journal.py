@@ -1,41 +1,33 @@
-"""One agreement's audit log on disk, and the non-blocking face asyncio uses.
+"""One agreement's audit log on disk: an append-only, hash-chained journal.
 
-`Journal` does blocking file IO and belongs to one thread at a time.
-`AsyncJournal` gives it a dedicated writer thread so an event loop never waits
-on the disk: records submitted while a batch is being fsynced go into the next
-batch, and each caller is answered only once its record is durable.
+`Journal` does blocking file IO and belongs to one thread at a time (the
+asyncio face is `writer.AsyncJournal`). Records are sealed by `chain`, made
+durable with one write and one fsync per batch, and never half-written: a
+failed write is cut back off the file.
 
 Next to `<name>.jsonl` lives `<name>.jsonl.head`, the seq and hash of the last
 record known to be durable. It is written after each fsync and may lag the log
 after a crash, never lead it; it is what reveals a log whose tail was cut off.
 A missing head file counts as "nothing known yet" (a new log has none), so
-deleting the log's tail and the head file together goes unnoticed here.
+deleting the log's tail and the head file together goes unnoticed here: the
+head kept outside the log's folder (`expected_heads`) is what catches that.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-import contextlib
-import csv
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-import errno
-import io
 import json
 import logging
 import os
 from pathlib import Path
-import queue
-import threading
 from typing import Any, Final
 
 from .chain import (
-    FIELDS,
     GENESIS,
     PRUNED_EVENT,
     ChainCheck,
-    canonical_json,
     format_ts,
     load_json,
     parse_ts,
@@ -44,24 +36,26 @@ from .chain import (
     to_json_value,
     verify_lines,
 )
+from .export import ExportResult, write_export
+from .files import (
+    DIRECTORY_MODE,
+    FILE_MODE,
+    TMP_SUFFIX,
+    atomic_write,
+    complete_length,
+    decode,
+    in_range,
+    parse_record,
+    read_bytes,
+    require_aware,
+    split_lines,
+    write_all,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 HEAD_SUFFIX: Final = ".head"
 HEAD_UNREADABLE: Final = "head_unreadable"
-FILE_MODE: Final = 0o600
-DIRECTORY_MODE: Final = 0o700
-CSV_COLUMNS: Final = (
-    "seq",
-    "ts",
-    "event",
-    "actor_kind",
-    "actor_id",
-    "actor_name",
-    "data",
-    "prev",
-    "hash",
-)
 # Who prunes, unless the caller says otherwise.
 RETENTION_ACTOR: Final[Mapping[str, Any]] = {
     "kind": "system",
@@ -69,11 +63,6 @@ RETENTION_ACTOR: Final[Mapping[str, Any]] = {
     "name": "audit retention",
     "trigger": None,
 }
-# At most this many records share one write and one fsync.
-MAX_BATCH: Final = 512
-# How often an idle writer thread looks whether the application has gone.
-_IDLE_POLL_SECONDS: Final = 0.5
-_TMP_SUFFIX: Final = ".tmp"
 
 type Entry = tuple[str, Mapping[str, Any] | None, Mapping[str, Any]]
 
@@ -123,147 +112,6 @@ class Draft:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ExportResult:
-    """What `Journal.export` wrote.
-
-    `check` verifies the whole log at the time of the export, not only the
-    exported range.
-    """
-
-    jsonl_path: Path
-    csv_path: Path
-    records: int
-    check: ChainCheck
-
-
-def _split_lines(data: bytes) -> list[bytes]:
-    """The file's lines without their newlines; a torn last line is kept."""
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    return lines
-
-
-def _decode(lines: Iterable[bytes]) -> list[str]:
-    # Invalid UTF-8 can only come from tampering; it must fail the check,
-    # not the reading.
-    return [line.decode("utf-8", errors="replace") for line in lines]
-
-
-def _parse(line: bytes) -> dict[str, Any] | None:
-    """A line's record (every field there, `ts` readable), or None."""
-    try:
-        obj = load_json(line)
-        if not isinstance(obj, dict) or any(key not in obj for key in FIELDS):
-            return None
-        parse_ts(obj["ts"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    return obj
-
-
-def _is_json_object(line: bytes) -> bool:
-    try:
-        return isinstance(load_json(line), dict)
-    except ValueError:
-        return False
-
-
-def _complete_length(data: bytes) -> int:
-    """How much of the file holds complete records.
-
-    A crash in the middle of a write leaves a last line without its newline,
-    or (blocks written out of order) a last line that is not JSON. Neither
-    was ever acknowledged.
-    """
-    end = data.rfind(b"\n") + 1
-    if end:
-        start = data.rfind(b"\n", 0, end - 1) + 1
-        if not _is_json_object(data[start : end - 1]):
-            end = start
-    return end
-
-
-def _require_aware(*moments: datetime | None) -> None:
-    for moment in moments:
-        if moment is not None and moment.utcoffset() is None:
-            raise ValueError("audit time bounds must be timezone-aware")
-
-
-def _in_range(
-    record: Mapping[str, Any], since: datetime | None, until: datetime | None
-) -> bool:
-    moment = parse_ts(record["ts"])
-    return (since is None or since <= moment) and (until is None or moment < until)
-
-
-def _write_all(fd: int, payload: bytes) -> None:
-    view = memoryview(payload)
-    while view:
-        written = os.write(fd, view)
-        if written <= 0:
-            raise OSError(errno.EIO, "the audit log accepted no bytes")
-        view = view[written:]
-
-
-def _atomic_write(path: Path, payload: bytes, *, durable: bool) -> None:
-    """Replace `path` with `payload` all at once (temp file, then rename).
-
-    With `durable`, the data and the rename both reach the disk before this
-    returns.
-    """
-    tmp = path.with_name(path.name + _TMP_SUFFIX)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
-    try:
-        _write_all(fd, payload)
-        if durable:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    tmp.replace(path)
-    if durable:
-        _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-# A cell starting with one of these is a formula to a spreadsheet: a viewer's
-# label or user agent must not run in the auditor's copy of Excel.
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else canonical_json(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _csv_row(record: Mapping[str, Any]) -> list[str]:
-    actor = record["actor"] if isinstance(record["actor"], dict) else {}
-    return [
-        str(record["seq"]),
-        _csv_cell(record["ts"]),
-        _csv_cell(record["event"]),
-        _csv_cell(actor.get("kind")),
-        _csv_cell(actor.get("id")),
-        _csv_cell(actor.get("name")),
-        _csv_cell(record["data"]),
-        _csv_cell(record["prev"]),
-        _csv_cell(record["hash"]),
-    ]
-
-
 class Journal:
     """An append-only, hash-chained JSON Lines log, blocking.
 
@@ -300,7 +148,7 @@ class Journal:
         """The seq the next record will get."""
         return self._next_seq
 
-    def open(self) -> ChainCheck:
+    def open(self, witness: tuple[int, str] | None = None) -> ChainCheck:
         """Open for appending: repair a torn tail, verify, find where to go on.
 
         A torn last line (a crash mid-write) is cut off and reported in
@@ -317,8 +165,8 @@ class Journal:
             raise RuntimeError("the audit journal is already open")
         self.path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         for leftover in (self.path, self.head_path):
-            leftover.with_name(leftover.name + _TMP_SUFFIX).unlink(missing_ok=True)
-        check = self._load()
+            leftover.with_name(leftover.name + TMP_SUFFIX).unlink(missing_ok=True)
+        check = self._load(witness)
         self._open_for_append()
         return check
 
@@ -373,7 +221,7 @@ class Journal:
             seq, prev = seq + 1, record["hash"]
         payload = "".join(record_line(record) + "\n" for record in records).encode()
         try:
-            _write_all(fd, payload)
+            write_all(fd, payload)
             os.fsync(fd)
         except BaseException:
             self._cut_back(fd)
@@ -383,9 +231,9 @@ class Journal:
         self._write_head(seq - 1, prev)
         return records
 
-    def verify(self) -> ChainCheck:
-        """Re-read the whole log and check it, head file included."""
-        return self._check(_split_lines(self._read_bytes()))
+    def verify(self, witness: tuple[int, str] | None = None) -> ChainCheck:
+        """Re-read the whole log and check it against its head file and `witness`."""
+        return self._check(split_lines(read_bytes(self.path)), witness)
 
     def read(
         self, since: datetime | None = None, until: datetime | None = None
@@ -394,12 +242,12 @@ class Journal:
 
         Lines that are not records are skipped (`verify` reports them).
         """
-        _require_aware(since, until)
-        records = (_parse(line) for line in _split_lines(self._read_bytes()))
+        require_aware(since, until)
+        records = (parse_record(line) for line in split_lines(read_bytes(self.path)))
         return [
             record
             for record in records
-            if record is not None and _in_range(record, since, until)
+            if record is not None and in_range(record, since, until)
         ]
 
     def prune(
@@ -423,9 +271,9 @@ class Journal:
         Returns:
             How many records were removed.
         """
-        _require_aware(before)
+        require_aware(before)
         self._writable_fd()
-        lines = _split_lines(self._read_bytes())
+        lines = split_lines(read_bytes(self.path))
         check = self._check(lines)
         keep_from = len(lines)
         if check.first_bad_line is not None:
@@ -433,7 +281,7 @@ class Journal:
         removed = 0
         through: tuple[int, str] | None = None
         for line in lines[:keep_from]:
-            record = _parse(line)
+            record = parse_record(line)
             if record is None or parse_ts(record["ts"]) >= before:
                 break
             removed += 1
@@ -456,10 +304,10 @@ class Journal:
             ]
         )
         cut = sum(len(line) + 1 for line in lines[:removed])
-        data = self._read_bytes()
+        data = read_bytes(self.path)
         if data[:cut] != b"".join(line + b"\n" for line in lines[:removed]):
             raise RuntimeError("the audit log changed while it was being pruned")
-        _atomic_write(self.path, data[cut:], durable=True)
+        atomic_write(self.path, data[cut:], durable=True)
         # The old descriptor points at the replaced file.
         self.close()
         self._open_for_append()
@@ -472,14 +320,13 @@ class Journal:
         since: datetime | None = None,
         until: datetime | None = None,
         stem: str,
+        witness: tuple[int, str] | None = None,
     ) -> ExportResult:
         """Write `<stem>.jsonl` and `<stem>.csv` with the records in a range.
 
-        The JSONL holds the log's lines byte for byte, so anyone can recompute
-        every hash and link. A range that does not start at the first record is
-        a slice: its first `prev` points at a record outside the export, which
-        a verifier must take as given (or check against the whole log). The CSV
-        is for reading, with `data` as canonical JSON. `check` verifies the
+        A range that does not start at the first record is a slice: its first
+        `prev` points at a record outside the export, which a verifier must
+        take as given (or check against the whole log). `check` verifies the
         whole log, not only the slice.
 
         Args:
@@ -487,38 +334,20 @@ class Journal:
             since: Earliest `ts` included (inclusive); None for no bound.
             until: Latest `ts` (exclusive); None for no bound.
             stem: File name without extension.
+            witness: The head kept outside the log's folder, checked too.
 
         Returns:
             The paths, the number of records exported and the log's check.
         """
-        _require_aware(since, until)
-        if not stem or stem in {".", ".."} or Path(stem).name != stem:
-            raise ValueError(f"not a plain file name: {stem!r}")
-        lines = _split_lines(self._read_bytes())
-        check = self._check(lines)
-        selected: list[tuple[bytes, dict[str, Any]]] = []
-        for line in lines:
-            record = _parse(line)
-            if record is not None and _in_range(record, since, until):
-                selected.append((line, record))
-        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-        jsonl_path = directory / f"{stem}.jsonl"
-        csv_path = directory / f"{stem}.csv"
-        _atomic_write(
-            jsonl_path, b"".join(line + b"\n" for line, _ in selected), durable=True
-        )
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(_csv_row(record) for _, record in selected)
-        _atomic_write(csv_path, text.getvalue().encode(), durable=True)
-        return ExportResult(jsonl_path, csv_path, len(selected), check)
-
-    def _read_bytes(self) -> bytes:
-        try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            return b""
+        require_aware(since, until)
+        lines = split_lines(read_bytes(self.path))
+        selected = [
+            (line, record)
+            for line in lines
+            if (record := parse_record(line)) is not None
+            and in_range(record, since, until)
+        ]
+        return write_export(directory, stem, selected, self._check(lines, witness))
 
     def _read_head(self) -> tuple[tuple[int, str] | None, bool]:
         """The head file's `(seq, hash)` (None when absent) and its readability."""
@@ -536,18 +365,20 @@ class Journal:
             return (head["seq"], head["hash"]), True
         return None, False
 
-    def _check(self, lines: list[bytes]) -> ChainCheck:
+    def _check(
+        self, lines: list[bytes], witness: tuple[int, str] | None = None
+    ) -> ChainCheck:
         head, readable = self._read_head()
-        check = verify_lines(_decode(lines), head)
+        check = verify_lines(decode(lines), head, witness)
         if check.valid and not readable:
             # A head file is only ever replaced whole; garbage means tampering.
             check = replace(check, valid=False, problem=HEAD_UNREADABLE)
         return check
 
-    def _load(self) -> ChainCheck:
+    def _load(self, witness: tuple[int, str] | None = None) -> ChainCheck:
         """Repair a torn tail, verify, and position after the last record."""
-        data = self._read_bytes()
-        complete = _complete_length(data)
+        data = read_bytes(self.path)
+        complete = complete_length(data)
         if complete < len(data):
             with self.path.open("r+b") as file:
                 file.truncate(complete)
@@ -561,9 +392,14 @@ class Journal:
                 len(data) - complete,
             )
             data = data[:complete]
-        check = self._check(_split_lines(data))
+        check = self._check(split_lines(data), witness)
         head, _ = self._read_head()
-        self._next_seq = max(check.head_seq, head[0] if head else 0) + 1
+        # Numbering goes on after the highest seq anyone saw, so a hole where
+        # records were cut off stays visible once new records follow it.
+        self._next_seq = (
+            max(check.head_seq, head[0] if head else 0, witness[0] if witness else 0)
+            + 1
+        )
         self._prev = check.head_hash
         if not check.valid:
             _LOGGER.warning(
@@ -605,268 +441,7 @@ class Journal:
     def _write_head(self, seq: int, record_hash: str) -> None:
         payload = json.dumps({"seq": seq, "hash": record_hash}).encode()
         try:
-            _atomic_write(self.head_path, payload, durable=False)
+            atomic_write(self.head_path, payload, durable=False)
         except OSError:
             # The records are durable; a lagging head file is allowed.
             _LOGGER.warning("Could not update %s", self.head_path, exc_info=True)
-
-
-@dataclass(slots=True)
-class _Job:
-    """Work for the writer thread and the caller waiting for it."""
-
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any]
-    draft: Draft | None = None
-    call: Callable[[], Any] | None = None
-    stop: bool = field(default=False)
-
-    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
-        """Hand the outcome to the waiting caller on its own loop."""
-
-        def deliver() -> None:
-            if self.future.done():  # the caller stopped waiting
-                return
-            if error is not None:
-                self.future.set_exception(error)
-            else:
-                self.future.set_result(result)
-
-        # A closed loop raises RuntimeError: nobody is waiting any more.
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(deliver)
-
-
-class AsyncJournal:
-    """The audit journal for an asyncio application; the loop never touches disk.
-
-    One writer thread owns the `Journal`. Appends are queued in submission
-    order (which is seq order) and written in batches of whatever accumulated
-    while the previous batch was being fsynced. Every other operation runs in
-    the same thread, so it sees every record submitted before it.
-
-    The thread is not a daemon: records already submitted are written even if
-    the application exits without `close`, after which the idle thread notices
-    the main thread has ended and stops by itself.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        clock: Callable[[], datetime],
-        name: str | None = None,
-    ) -> None:
-        """Prepare the journal; `open` starts the writer thread.
-
-        Args:
-            path: The log file.
-            clock: Returns the current time as an aware UTC datetime; read when
-                a record is submitted.
-            name: Names the writer thread `ses-audit-<name>`; the file's stem
-                by default.
-        """
-        self._journal = Journal(path, clock=clock)
-        self._clock = clock
-        self._name = name or path.stem
-        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._accepting = False
-        self._closed = False
-        self._stopping: asyncio.Future[Any] | None = None
-
-    @property
-    def path(self) -> Path:
-        """The log file."""
-        return self._journal.path
-
-    @property
-    def repaired_tail(self) -> bool:
-        """Whether `open` cut off a torn last record."""
-        return self._journal.repaired_tail
-
-    async def open(self) -> ChainCheck:
-        """Start the writer thread and open the log (see `Journal.open`).
-
-        Returns:
-            The verification of the log as found.
-        """
-        if self._closed or self._thread is not None:
-            raise RuntimeError("the audit journal was already opened or closed")
-        thread = threading.Thread(
-            target=self._run, name=f"ses-audit-{self._name}", daemon=False
-        )
-        self._thread = thread
-        thread.start()
-        try:
-            check: ChainCheck = await self._call(self._journal.open)
-        except BaseException:
-            await self._shut_down(thread)
-            if not self._closed:  # a later open may try again
-                self._thread, self._stopping = None, None
-            raise
-        if self._closed:
-            raise RuntimeError("the audit journal was closed while it opened")
-        self._accepting = True
-        return check
-
-    def submit(
-        self, event: str, actor: Mapping[str, Any] | None, data: Mapping[str, Any]
-    ) -> asyncio.Future[dict[str, Any]]:
-        """Queue a record; the future resolves once it is durable.
-
-        The event's time and a copy of `actor` and `data` are taken now.
-        Cancelling the future does not take the record back.
-
-        Raises:
-            RuntimeError: the journal is not open, or closed.
-        """
-        if not self._accepting:
-            raise RuntimeError("the audit journal is not open")
-        draft = Draft.at(self._clock(), event, actor, data)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._queue.put(_Job(loop, future, draft=draft))
-        return future
-
-    async def append(
-        self, event: str, actor: Mapping[str, Any] | None, data: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """Write one record; returns the sealed record once it is durable."""
-        return await self.submit(event, actor, data)
-
-    async def verify(self) -> ChainCheck:
-        """See `Journal.verify`."""
-        check: ChainCheck = await self._call(self._journal.verify, running=True)
-        return check
-
-    async def read(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> list[dict[str, Any]]:
-        """See `Journal.read`."""
-        records: list[dict[str, Any]] = await self._call(
-            lambda: self._journal.read(since, until), running=True
-        )
-        return records
-
-    async def prune(self, before: datetime) -> int:
-        """See `Journal.prune`."""
-        removed: int = await self._call(
-            lambda: self._journal.prune(before), running=True
-        )
-        return removed
-
-    async def export(
-        self,
-        directory: Path,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        stem: str,
-    ) -> ExportResult:
-        """See `Journal.export`."""
-        result: ExportResult = await self._call(
-            lambda: self._journal.export(
-                directory, since=since, until=until, stem=stem
-            ),
-            running=True,
-        )
-        return result
-
-    async def close(self) -> None:
-        """Write everything already submitted, then stop the thread. Idempotent."""
-        self._closed = True
-        self._accepting = False
-        if self._thread is None:
-            return
-        await self._shut_down(self._thread)
-
-    async def _call(self, call: Callable[[], Any], *, running: bool = False) -> Any:
-        if running and not self._accepting:
-            raise RuntimeError("the audit journal is not open")
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._queue.put(_Job(loop, future, call=call))
-        return await future
-
-    async def _shut_down(self, thread: threading.Thread) -> None:
-        if self._stopping is None:
-            loop = asyncio.get_running_loop()
-            self._stopping = loop.create_future()
-            self._queue.put(_Job(loop, self._stopping, stop=True))
-        await asyncio.shield(self._stopping)
-        # The thread settled the stop job as its last act; this join is short.
-        thread.join()
-
-    def _run(self) -> None:
-        """The writer thread: batches of appends, other calls in between."""
-        held: _Job | None = None
-        while True:
-            job = held if held is not None else self._next_job()
-            held = None
-            if job is None:
-                # The application ended without `close`; everything queued
-                # has been written.
-                self._release()
-                return
-            if job.stop:
-                self._release()
-                job.settle()
-                return
-            if job.call is not None:
-                self._run_call(job, job.call)
-                continue
-            batch = [job]
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt.draft is None:
-                    held = nxt
-                    break
-                batch.append(nxt)
-            self._write_batch(batch)
-
-    def _next_job(self) -> _Job | None:
-        while True:
-            try:
-                return self._queue.get(timeout=_IDLE_POLL_SECONDS)
-            except queue.Empty:
-                if not threading.main_thread().is_alive():
-                    return None
-
-    def _release(self) -> None:
-        try:
-            self._journal.close()
-        except OSError:
-            _LOGGER.exception("Could not close %s", self._journal.path)
-
-    def _run_call(self, job: _Job, call: Callable[[], Any]) -> None:
-        try:
-            result = call()
-        except Exception as err:  # noqa: BLE001 - handed to the caller
-            job.settle(error=err)
-        else:
-            job.settle(result)
-
-    def _write_batch(self, batch: list[_Job]) -> None:
-        drafts = [job.draft for job in batch if job.draft is not None]
-        try:
-            records = self._journal.commit(drafts)
-        except Exception as err:  # noqa: BLE001 - handed to every caller in the batch
-            for job in batch:
-                job.settle(error=err)
-            return
-        for job, record in zip(batch, records, strict=True):
-            job.settle(record)
-
-
-__all__ = [
-    "CSV_COLUMNS",
-    "AsyncJournal",
-    "Draft",
-    "Entry",
-    "ExportResult",
-    "Journal",
-]
