@@ -10,13 +10,18 @@ from __future__ import annotations
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
-from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .blueprints import async_install_blueprints
-from .const import DOMAIN
+from .const import DOMAIN, signal_agreement_changed
 from .core.actor import Actor
 from .core.agreement import Agreement
 from .data import DATA_DOMAIN, DomainData, ShareConfigEntry
@@ -68,7 +73,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ShareConfigEntry) -> boo
         await manager.async_shutdown()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop))
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
 
     @callback
     def _check_cameras(_: object = None) -> None:
@@ -93,11 +98,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: ShareConfigEntry) -> boo
     return True
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: ShareConfigEntry) -> None:
-    """Apply a changed agreement to the running session, without a reload."""
+async def _async_entry_updated(hass: HomeAssistant, entry: ShareConfigEntry) -> None:
+    """The one owner of every change to an agreement (options or reconfigure).
+
+    Applied to the running agreement without a reload, which would end its
+    session: the rules, the device's name, the camera switches.
+    """
     manager = entry.runtime_data
     agreement = Agreement.from_options(entry.options, dt_util.get_default_time_zone())
     await manager.async_apply_agreement(Actor.system("Settings"), agreement)
+    devices = dr.async_get(hass)
+    if device := devices.async_get_device({(DOMAIN, entry.entry_id)}):
+        # A name the user gave the device stays (name_by_user).
+        devices.async_update_device(
+            device.id, name=entry.title, model=f"Agreement with {agreement.agency}"
+        )
+    async_dispatcher_send(hass, signal_agreement_changed(entry.entry_id))
     hass.data[DATA_DOMAIN].refresh_failure_limit()
     async_check_cameras_exist(hass, entry, agreement)
 

@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EXTEND_BUTTON_MINUTES
+from .core.actor import Actor
 from .core.session import remaining_extension
 from .data import ShareConfigEntry
 from .entity import ShareEntity
 from .manager import AgreementManager
 
-EXTEND_SESSION = ButtonEntityDescription(
-    key="extend_session", translation_key="extend_session"
-)
-REVOKE_ALL_LINKS = ButtonEntityDescription(
-    key="revoke_all_links", translation_key="revoke_all_links"
+
+@dataclass(frozen=True, kw_only=True)
+class ShareButtonDescription(ButtonEntityDescription):
+    """A button of the agreement: what pressing it asks of the manager."""
+
+    press_fn: Callable[[AgreementManager, Actor], Awaitable[Any]]
+
+
+async def _extend(manager: AgreementManager, actor: Actor) -> None:
+    """Add 15 minutes, or what is left of the agreement's extension cap."""
+    minutes = EXTEND_BUTTON_MINUTES
+    if (session := manager.session) is not None:
+        left = int(remaining_extension(manager.agreement, session).total_seconds())
+        minutes = min(minutes, left // 60) or minutes
+    await manager.async_extend(actor, minutes)
+
+
+BUTTONS: tuple[ShareButtonDescription, ...] = (
+    ShareButtonDescription(
+        key="extend_session", translation_key="extend_session", press_fn=_extend
+    ),
+    ShareButtonDescription(
+        key="revoke_all_links",
+        translation_key="revoke_all_links",
+        # Standing links included.
+        press_fn=lambda manager, actor: manager.async_revoke_links(actor, None),
+    ),
 )
 
 
@@ -27,34 +54,14 @@ async def async_setup_entry(
 ) -> None:
     """The agreement's buttons."""
     manager = entry.runtime_data
-    async_add_entities([ExtendSessionButton(manager), RevokeAllLinksButton(manager)])
+    async_add_entities(ShareButton(manager, description) for description in BUTTONS)
 
 
-class ExtendSessionButton(ShareEntity, ButtonEntity):
-    """Adds 15 minutes, or what is left of the agreement's extension cap."""
+class ShareButton(ShareEntity, ButtonEntity):
+    """One of the agreement's buttons; pressing it acts as whoever pressed."""
 
-    def __init__(self, manager: AgreementManager) -> None:
-        """The extend button."""
-        super().__init__(manager, EXTEND_SESSION, EXTEND_SESSION.key)
+    entity_description: ShareButtonDescription
 
     async def async_press(self) -> None:
-        """Extend the open session."""
-        minutes = EXTEND_BUTTON_MINUTES
-        if (session := self.manager.session) is not None:
-            left = int(
-                remaining_extension(self.manager.agreement, session).total_seconds()
-            )
-            minutes = min(minutes, left // 60) or minutes
-        await self.manager.async_extend(await self.async_actor(), minutes)
-
-
-class RevokeAllLinksButton(ShareEntity, ButtonEntity):
-    """Revokes every viewer link of the agreement, standing ones included."""
-
-    def __init__(self, manager: AgreementManager) -> None:
-        """The revoke-all button."""
-        super().__init__(manager, REVOKE_ALL_LINKS, REVOKE_ALL_LINKS.key)
-
-    async def async_press(self) -> None:
-        """Revoke every link."""
-        await self.manager.async_revoke_links(await self.async_actor(), None)
+        """Do what the description says, as the caller."""
+        await self.entity_description.press_fn(self.manager, await self.async_actor())

@@ -1,7 +1,9 @@
 """Adding and changing an agreement in Settings → Devices & services.
 
-Three steps, the same in the config flow and the options flow: the parties and
-dates, the cameras, the rules. Every field can be changed later; a change that
+Adding an agreement takes three steps: the parties and dates, the cameras, the
+rules. The options flow changes the dates, cameras and rules; reconfiguring
+renames the parties. Neither reloads the agreement (that would end a running
+session): the entry's update listener applies every change, and one that
 shrinks what is shared takes effect on a running session at once.
 """
 
@@ -19,7 +21,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, selector
+from homeassistant.helpers import selector
 from homeassistant.util import slugify
 import voluptuous as vol
 
@@ -59,11 +61,19 @@ def _number(
 
 
 def parties_schema(defaults: dict[str, Any]) -> vol.Schema:
-    """Step 1: who the agreement is between, and when it is in force."""
+    """Who the agreement is between."""
     return vol.Schema(
         {
             vol.Required(CONF_SCHOOL, default=defaults.get(CONF_SCHOOL, "")): str,
             vol.Required(CONF_AGENCY, default=defaults.get(CONF_AGENCY, "")): str,
+        }
+    )
+
+
+def dates_schema(defaults: dict[str, Any]) -> vol.Schema:
+    """When the agreement is in force."""
+    return vol.Schema(
+        {
             vol.Required(
                 CONF_VALID_FROM, default=defaults.get(CONF_VALID_FROM, vol.UNDEFINED)
             ): selector.DateSelector(),
@@ -141,21 +151,35 @@ def rules_schema(
 
 
 def validate_parties(data: dict[str, Any]) -> dict[str, str]:
-    """Errors of step 1, by field."""
+    """Errors of the parties, by field."""
     errors: dict[str, str] = {}
     if not str(data.get(CONF_SCHOOL, "")).strip():
         errors[CONF_SCHOOL] = "required"
     if not str(data.get(CONF_AGENCY, "")).strip():
         errors[CONF_AGENCY] = "required"
+    return errors
+
+
+def validate_dates(data: dict[str, Any]) -> dict[str, str]:
+    """Errors of the dates, by field."""
     try:
         start = date.fromisoformat(str(data[CONF_VALID_FROM]))
         end = date.fromisoformat(str(data[CONF_VALID_UNTIL]))
     except (KeyError, ValueError):
-        errors["base"] = "invalid_date"
-    else:
-        if end < start:
-            errors[CONF_VALID_UNTIL] = "dates_reversed"
-    return errors
+        return {"base": "invalid_date"}
+    if end < start:
+        return {CONF_VALID_UNTIL: "dates_reversed"}
+    return {}
+
+
+def trimmed_parties(data: dict[str, Any]) -> dict[str, str]:
+    """The parties' names without surrounding spaces."""
+    return {key: str(data[key]).strip() for key in (CONF_SCHOOL, CONF_AGENCY)}
+
+
+def agreement_title(data: dict[str, Any]) -> str:
+    """The entry's (and the device's) name: school and agency."""
+    return f"{data[CONF_SCHOOL]} - {data[CONF_AGENCY]}"
 
 
 def validate_cameras(data: dict[str, Any]) -> dict[str, str]:
@@ -202,7 +226,7 @@ async def _user_options(hass: HomeAssistant) -> list[selector.SelectOptionDict]:
 
 
 class _AgreementSteps:
-    """The three steps, shared by the config flow and the options flow."""
+    """The cameras and rules steps, shared by the config flow and the options flow."""
 
     hass: HomeAssistant
     data: dict[str, Any]
@@ -212,30 +236,6 @@ class _AgreementSteps:
 
     async def _finish(self) -> ConfigFlowResult:
         raise NotImplementedError
-
-    def _parties_errors(self, user_input: dict[str, Any]) -> dict[str, str]:
-        return validate_parties(user_input)
-
-    async def async_step_parties(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = self._parties_errors(user_input)
-            if not errors:
-                self.data.update(
-                    {
-                        **user_input,
-                        CONF_SCHOOL: user_input[CONF_SCHOOL].strip(),
-                        CONF_AGENCY: user_input[CONF_AGENCY].strip(),
-                    }
-                )
-                return await self.async_step_cameras()
-        return self.async_show_form(
-            step_id="parties",
-            data_schema=parties_schema(user_input or self.data),
-            errors=errors,
-        )
 
     async def async_step_cameras(
         self, user_input: dict[str, Any] | None = None
@@ -265,7 +265,7 @@ class _AgreementSteps:
 
 
 class SchoolEmergencyShareConfigFlow(_AgreementSteps, ConfigFlow, domain=DOMAIN):
-    """Add an agreement with one police agency."""
+    """Add an agreement with one police agency; rename its parties later."""
 
     VERSION = 1
 
@@ -276,23 +276,63 @@ class SchoolEmergencyShareConfigFlow(_AgreementSteps, ConfigFlow, domain=DOMAIN)
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Begin with the parties."""
+        """Begin with the parties and dates."""
         return await self.async_step_parties(user_input)
 
     async def async_step_parties(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The parties and dates; one agreement per school and agency."""
-        if user_input is not None and not validate_parties(user_input):
-            await self.async_set_unique_id(agreement_unique_id(user_input))
-            self._abort_if_unique_id_configured()
-        return await super().async_step_parties(user_input)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_parties(user_input) | validate_dates(user_input)
+            if not errors:
+                await self.async_set_unique_id(agreement_unique_id(user_input))
+                self._abort_if_unique_id_configured()
+                self.data.update({**user_input, **trimmed_parties(user_input)})
+                return await self.async_step_cameras()
+        return self.async_show_form(
+            step_id="parties",
+            data_schema=parties_schema(user_input or {}).extend(
+                dates_schema(user_input or {}).schema
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename the school or the agency; the running session goes on."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_parties(user_input)
+            unique_id = agreement_unique_id(user_input) if not errors else None
+            if unique_id is not None and any(
+                other.unique_id == unique_id and other.entry_id != entry.entry_id
+                for other in self.hass.config_entries.async_entries(DOMAIN)
+            ):
+                errors["base"] = "already_configured"
+            if not errors:
+                options = {**entry.options, **trimmed_parties(user_input)}
+                # Not reloaded: unloading would end a running session. The
+                # entry's update listener applies the new names.
+                self.hass.config_entries.async_update_entry(
+                    entry,
+                    title=agreement_title(options),
+                    unique_id=unique_id,
+                    options=options,
+                )
+                return self.async_abort(reason="reconfigure_successful")
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=parties_schema(user_input or dict(entry.options)),
+            errors=errors,
+        )
 
     async def _finish(self) -> ConfigFlowResult:
         return self.async_create_entry(
-            title=f"{self.data[CONF_SCHOOL]} - {self.data[CONF_AGENCY]}",
-            data={},
-            options=self.data,
+            title=agreement_title(self.data), data={}, options=self.data
         )
 
     @staticmethod
@@ -300,49 +340,37 @@ class SchoolEmergencyShareConfigFlow(_AgreementSteps, ConfigFlow, domain=DOMAIN)
     def async_get_options_flow(
         config_entry: ConfigEntry[Any],  # noqa: ARG004 - Home Assistant's signature
     ) -> OptionsFlow:
-        """Change any part of the agreement."""
+        """Change the agreement's dates, cameras and rules."""
         return SchoolEmergencyShareOptionsFlow()
 
 
 class SchoolEmergencyShareOptionsFlow(_AgreementSteps, OptionsFlow):
-    """The same three steps, filled in with the agreement as it is."""
+    """Dates, cameras and rules, filled in with the agreement as it is."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Start from the agreement's current options."""
         self.data = dict(self.config_entry.options)
-        return await self.async_step_parties(user_input)
+        return await self.async_step_dates(user_input)
 
-    def _parties_errors(self, user_input: dict[str, Any]) -> dict[str, str]:
-        """Renaming the parties must not make a second agreement between them."""
-        errors = validate_parties(user_input)
-        if not errors:
-            unique_id = agreement_unique_id(user_input)
-            for entry in self.hass.config_entries.async_entries(DOMAIN):
-                if entry.entry_id != self.config_entry.entry_id and (
-                    entry.unique_id == unique_id
-                ):
-                    errors["base"] = "already_configured"
-        return errors
+    async def async_step_dates(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """When the agreement is in force."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_dates(user_input)
+            if not errors:
+                self.data.update(user_input)
+                return await self.async_step_cameras()
+        return self.async_show_form(
+            step_id="dates",
+            data_schema=dates_schema(user_input or self.data),
+            errors=errors,
+        )
 
     async def _finish(self) -> ConfigFlowResult:
-        title = f"{self.data[CONF_SCHOOL]} - {self.data[CONF_AGENCY]}"
-        # Title, unique id and options change together: one update, so the
-        # running agreement hears of the change once.
-        self.hass.config_entries.async_update_entry(
-            self.config_entry,
-            title=title,
-            unique_id=agreement_unique_id(self.data),
-            options=self.data,
-        )
-        # The agreement is not reloaded: rename its device (and so its
-        # entities' names) here. A name the user gave the device stays.
-        devices = dr.async_get(self.hass)
-        if device := devices.async_get_device({(DOMAIN, self.config_entry.entry_id)}):
-            devices.async_update_device(
-                device.id,
-                name=title,
-                model=f"Agreement with {self.data[CONF_AGENCY]}",
-            )
+        # The entry's update listener applies the new options to the running
+        # agreement: one place for every change.
         return self.async_create_entry(data=self.data)

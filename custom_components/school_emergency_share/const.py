@@ -60,9 +60,15 @@ ATTR_FORMAT: Final = "format"
 
 DASHBOARD_REASON: Final = "Dashboard"
 
+
 # HTTP
 URL_PREFIX: Final = f"/api/{DOMAIN}/view"
 
 # Storage
 STORAGE_VERSION: Final = 1
 AUDIT_DIRECTORY: Final = DOMAIN
+
+
+def signal_agreement_changed(entry_id: str) -> str:
+    """The dispatcher signal sent once an agreement's rules have changed."""
+    return f"{DOMAIN}_{entry_id}_agreement_changed"

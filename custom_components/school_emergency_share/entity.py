@@ -13,19 +13,22 @@ from .manager import AgreementManager
 
 
 class ShareEntity(Entity):
-    """An entity of one agreement."""
+    """An entity of one agreement, described by its `EntityDescription`."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
 
     def __init__(
-        self, manager: AgreementManager, description: EntityDescription, key: str
+        self,
+        manager: AgreementManager,
+        description: EntityDescription,
+        unique_key: str | None = None,
     ) -> None:
-        """Name the entity by its description and place it on the agreement's device."""
+        """Place the entity on the agreement's device, unique by its key."""
         self.manager = manager
         self.entity_description = description
         entry = manager.entry
-        self._attr_unique_id = f"{entry.entry_id}:{key}"
+        self._attr_unique_id = f"{entry.entry_id}:{unique_key or description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.entry_id)},
             name=entry.title,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,25 +14,52 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
 
 from .core.session import SessionState
 from .data import ShareConfigEntry
 from .entity import ShareEntity
 from .manager import AgreementManager
 
-SESSION_EXPIRES = SensorEntityDescription(
-    key="session_expires",
-    translation_key="session_expires",
-    device_class=SensorDeviceClass.TIMESTAMP,
-)
-ACTIVE_VIEWERS = SensorEntityDescription(
-    key="active_viewers", translation_key="active_viewers"
-)
-SESSION_STATE = SensorEntityDescription(
-    key="session_state",
-    translation_key="session_state",
-    device_class=SensorDeviceClass.ENUM,
-    options=[state.value for state in SessionState],
+
+@dataclass(frozen=True, kw_only=True)
+class ShareSensorDescription(SensorEntityDescription):
+    """A sensor of the agreement: its value, and attributes if any."""
+
+    value_fn: Callable[[AgreementManager], StateType | datetime]
+    attributes_fn: Callable[[AgreementManager], dict[str, Any]] | None = None
+
+
+def _session_expires(manager: AgreementManager) -> datetime | None:
+    session = manager.session
+    if session is None or session.ended_at is not None:
+        return None
+    return session.expires_at
+
+
+SENSORS: tuple[ShareSensorDescription, ...] = (
+    ShareSensorDescription(
+        key="session_expires",
+        translation_key="session_expires",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_session_expires,
+    ),
+    ShareSensorDescription(
+        key="active_viewers",
+        translation_key="active_viewers",
+        # A viewer is a link used from one address.
+        value_fn=lambda manager: len(manager.active_viewers()),
+        attributes_fn=lambda manager: {"viewers": manager.active_viewers()},
+    ),
+    ShareSensorDescription(
+        key="session_state",
+        translation_key="session_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in SessionState],
+        value_fn=lambda manager: (
+            manager.session.state.value if manager.session else SessionState.IDLE.value
+        ),
+    ),
 )
 
 
@@ -41,61 +70,24 @@ async def async_setup_entry(
 ) -> None:
     """The agreement's sensors."""
     manager = entry.runtime_data
-    async_add_entities(
-        [
-            SessionExpiresSensor(manager),
-            ActiveViewersSensor(manager),
-            SessionStateSensor(manager),
-        ]
-    )
+    async_add_entities(ShareSensor(manager, description) for description in SENSORS)
 
 
-class SessionExpiresSensor(ShareEntity, SensorEntity):
-    """The open session's deadline; unknown when no session is open."""
+class ShareSensor(ShareEntity, SensorEntity):
+    """One of the agreement's sensors."""
 
-    def __init__(self, manager: AgreementManager) -> None:
-        """The deadline sensor."""
-        super().__init__(manager, SESSION_EXPIRES, SESSION_EXPIRES.key)
-
-    @property
-    def native_value(self) -> datetime | None:
-        """The deadline of the open session."""
-        session = self.manager.session
-        if session is None or session.ended_at is not None:
-            return None
-        return session.expires_at
-
-
-class ActiveViewersSensor(ShareEntity, SensorEntity):
-    """How many viewers watch now; the list is in the attributes (not recorded)."""
-
+    entity_description: ShareSensorDescription
     # Who watched is in the audit log; the recorder keeps only the count.
     _unrecorded_attributes = frozenset({"viewers"})
 
-    def __init__(self, manager: AgreementManager) -> None:
-        """The viewers sensor."""
-        super().__init__(manager, ACTIVE_VIEWERS, ACTIVE_VIEWERS.key)
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The described value."""
+        return self.entity_description.value_fn(self.manager)
 
     @property
-    def native_value(self) -> int:
-        """The number of viewers (a link used from one address)."""
-        return len(self.manager.active_viewers())
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Who is watching what, from where, since when."""
-        return {"viewers": self.manager.active_viewers()}
-
-
-class SessionStateSensor(ShareEntity, SensorEntity):
-    """idle, active, extended or ended."""
-
-    def __init__(self, manager: AgreementManager) -> None:
-        """The session state sensor."""
-        super().__init__(manager, SESSION_STATE, SESSION_STATE.key)
-
-    @property
-    def native_value(self) -> str:
-        """The session's lifecycle state."""
-        session = self.manager.session
-        return session.state.value if session else SessionState.IDLE.value
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The described attributes, if any."""
+        if (attributes := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes(self.manager)

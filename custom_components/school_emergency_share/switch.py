@@ -2,25 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import DASHBOARD_REASON
+from .const import DASHBOARD_REASON, signal_agreement_changed
+from .core.actor import Actor
 from .core.session import ActivationRequest
 from .data import ShareConfigEntry
 from .entity import ShareEntity
 from .manager import AgreementManager
 
 CAMERA_KEY_PREFIX = "camera:"
-EMERGENCY_SHARING = SwitchEntityDescription(
-    key="emergency_sharing", translation_key="emergency_sharing"
+
+type Turn = Callable[[AgreementManager, Actor], Awaitable[Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareSwitchDescription(SwitchEntityDescription):
+    """A switch of the agreement: its state and what turning it asks for."""
+
+    is_on_fn: Callable[[AgreementManager], bool]
+    turn_on_fn: Turn
+    turn_off_fn: Turn
+
+
+EMERGENCY_SHARING = ShareSwitchDescription(
+    key="emergency_sharing",
+    translation_key="emergency_sharing",
+    is_on_fn=lambda manager: manager.session_open(dt_util.utcnow()),
+    # Turning it on is an activation by that user, with the agreement's defaults.
+    turn_on_fn=lambda manager, actor: manager.async_activate(
+        actor, ActivationRequest(reason=DASHBOARD_REASON)
+    ),
+    turn_off_fn=lambda manager, actor: manager.async_deactivate(
+        actor, DASHBOARD_REASON
+    ),
 )
+
+
+def camera_shared(camera: str) -> ShareSwitchDescription:
+    """The switch for whether `camera` is shared; off closes its streams at once."""
+    return ShareSwitchDescription(
+        key=f"camera_shared_{camera}",
+        translation_key="camera_shared",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda manager: camera not in manager.state.disabled_cameras,
+        turn_on_fn=lambda manager, actor: manager.async_set_camera_shared(
+            actor, camera, shared=True
+        ),
+        turn_off_fn=lambda manager, actor: manager.async_set_camera_shared(
+            actor, camera, shared=False
+        ),
+    )
 
 
 async def async_setup_entry(
@@ -30,15 +72,13 @@ async def async_setup_entry(
 ) -> None:
     """One sharing switch, and one switch per shareable camera."""
     manager = entry.runtime_data
-    async_add_entities([EmergencySharingSwitch(manager)])
+    async_add_entities([ShareSwitch(manager, EMERGENCY_SHARING)])
     shown: set[str] = set()
 
     @callback
     def _follow_agreement() -> None:
-        """The options flow changes cameras without a reload: follow it."""
+        """Add and remove camera switches as the agreement's cameras change."""
         wanted = manager.agreement.shareable_cameras
-        if wanted == shown:
-            return
         registry = er.async_get(hass)
         prefix = f"{entry.entry_id}:{CAMERA_KEY_PREFIX}"
         for item in er.async_entries_for_config_entry(registry, entry.entry_id):
@@ -51,73 +91,48 @@ async def async_setup_entry(
         added = sorted(wanted - shown)
         shown.clear()
         shown.update(wanted)
-        async_add_entities(
-            CameraSharedSwitch(manager, camera, _camera_name(hass, camera))
-            for camera in added
-        )
+        async_add_entities(CameraSwitch(manager, camera) for camera in added)
 
     _follow_agreement()
-    entry.async_on_unload(manager.async_add_listener(_follow_agreement))
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            hass, signal_agreement_changed(entry.entry_id), _follow_agreement
+        )
+    )
 
 
-class EmergencySharingSwitch(ShareEntity, SwitchEntity):
-    """On while a session is active. Turning it on is an activation by that user."""
+class ShareSwitch(ShareEntity, SwitchEntity):
+    """One of the agreement's switches; turning it acts as whoever turned it."""
 
-    def __init__(self, manager: AgreementManager) -> None:
-        """The agreement's main switch."""
-        super().__init__(manager, EMERGENCY_SHARING, EMERGENCY_SHARING.key)
+    entity_description: ShareSwitchDescription
 
     @property
     def is_on(self) -> bool:
-        """Whether a session is active."""
-        return self.manager.session_open(dt_util.utcnow())
+        """The described state."""
+        return self.entity_description.is_on_fn(self.manager)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Activate with reason "Dashboard" and the agreement's defaults."""
-        await self.manager.async_activate(
-            await self.async_actor(), ActivationRequest(reason=DASHBOARD_REASON)
-        )
+        """Ask the manager, as the caller."""
+        await self.entity_description.turn_on_fn(self.manager, await self.async_actor())
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """End the session."""
-        await self.manager.async_deactivate(await self.async_actor(), DASHBOARD_REASON)
-
-
-class CameraSharedSwitch(ShareEntity, SwitchEntity):
-    """Whether one eligible camera is shared during sessions."""
-
-    _attr_entity_category = EntityCategory.CONFIG
-
-    def __init__(self, manager: AgreementManager, camera: str, name: str) -> None:
-        """A switch for `camera`, named after it."""
-        description = SwitchEntityDescription(
-            key=f"camera_shared_{camera}", translation_key="camera_shared"
+        """Ask the manager, as the caller."""
+        await self.entity_description.turn_off_fn(
+            self.manager, await self.async_actor()
         )
-        super().__init__(manager, description, f"{CAMERA_KEY_PREFIX}{camera}")
+
+
+class CameraSwitch(ShareSwitch):
+    """Whether one eligible camera is shared during sessions, named after it."""
+
+    def __init__(self, manager: AgreementManager, camera: str) -> None:
+        """A switch for `camera`; its unique id is the camera's."""
+        super().__init__(manager, camera_shared(camera), f"{CAMERA_KEY_PREFIX}{camera}")
         self.camera = camera
-        self._attr_translation_placeholders = {"camera": name}
-
-    @property
-    def is_on(self) -> bool:
-        """Whether the camera is shared."""
-        return self.camera not in self.manager.state.disabled_cameras
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """The camera this switch governs."""
-        return {"camera": self.camera}
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Share the camera."""
-        await self.manager.async_set_camera_shared(
-            await self.async_actor(), self.camera, shared=True
-        )
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Stop sharing the camera, closing its streams at once."""
-        await self.manager.async_set_camera_shared(
-            await self.async_actor(), self.camera, shared=False
-        )
+        self._attr_extra_state_attributes = {"camera": camera}
+        self._attr_translation_placeholders = {
+            "camera": _camera_name(manager.hass, camera)
+        }
 
 
 def _camera_name(hass: HomeAssistant, camera: str) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -200,7 +200,7 @@ async def test_the_same_school_may_have_an_agreement_with_another_agency(
 async def _change_agreement(
     hass: HomeAssistant,
     entry: ConfigEntry[Any],
-    parties: dict[str, Any] | None = None,
+    dates: dict[str, Any] | None = None,
     cameras: dict[str, Any] | None = None,
     rules: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -208,11 +208,10 @@ async def _change_agreement(
     options = dict(entry.options)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "parties"
+    assert result["step_id"] == "dates"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {key: options[key] for key in ("school", "agency", "valid_from", "valid_until")}
-        | (parties or {}),
+        {key: options[key] for key in ("valid_from", "valid_until")} | (dates or {}),
     )
     assert result["step_id"] == "cameras", result.get("errors")
     result = await hass.config_entries.options.async_configure(
@@ -241,16 +240,36 @@ async def _change_agreement(
     return dict(result)
 
 
+async def _rename(
+    hass: HomeAssistant, entry: ConfigEntry[Any], **parties: str
+) -> dict[str, Any]:
+    """Walk the reconfigure flow; the names not given stay."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {key: entry.options[key] for key in ("school", "agency")} | parties,
+    )
+    await hass.async_block_till_done()
+    return dict(result)
+
+
 async def test_options_flow_changes_every_part_of_the_agreement(
     hass: HomeAssistant, cameras: object
 ) -> None:
-    """Parties, dates, cameras and rules all change, and the agreement follows."""
+    """Parties (reconfigure), dates, cameras and rules (options) all change."""
     entry = await async_setup_agreement(hass)
     until = (today() + timedelta(days=700)).isoformat()
+    renamed = await _rename(
+        hass, entry, school="Lincoln District", agency="County Sheriff"
+    )
+    assert renamed["reason"] == "reconfigure_successful"
     await _change_agreement(
         hass,
         entry,
-        parties={"school": "Lincoln District", "agency": "County Sheriff"},
         cameras={"cameras": [GYM, HALLWAY], "private_cameras": [LOCKER_ROOM, ENTRANCE]},
         rules={
             "max_session_minutes": 30.0,
@@ -260,7 +279,7 @@ async def test_options_flow_changes_every_part_of_the_agreement(
             "failure_limit": 5.0,
         },
     )
-    await _change_agreement(hass, entry, parties={"valid_until": until})
+    await _change_agreement(hass, entry, dates={"valid_until": until})
 
     assert entry.title == "Lincoln District - County Sheriff"
     agreement = manager_of(entry).agreement
@@ -283,15 +302,13 @@ async def test_options_flow_records_only_real_changes(
 ) -> None:
     """Each save is one agreement_changed record naming what changed, no empty ones."""
     entry = await async_setup_agreement(hass)
-    await _change_agreement(
-        hass, entry, parties={"agency": "County Sheriff"}, rules={"max_viewers": 4.0}
-    )
+    await _rename(hass, entry, agency="County Sheriff")
+    await _change_agreement(hass, entry, rules={"max_viewers": 4.0})
+    await _change_agreement(hass, entry)
     changes = [r["data"]["changed"] for r in events_named(entry, "agreement_changed")]
     assert changes == [
-        {
-            "agency": {"from": "Springfield Police Department", "to": "County Sheriff"},
-            "max_viewers": {"from": 10, "to": 4},
-        }
+        {"agency": {"from": "Springfield Police Department", "to": "County Sheriff"}},
+        {"max_viewers": {"from": 10, "to": 4}},
     ]
 
 
@@ -303,10 +320,7 @@ async def test_options_flow_validates_like_the_config_flow(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {
-            key: entry.options[key]
-            for key in ("school", "agency", "valid_from", "valid_until")
-        },
+        {key: entry.options[key] for key in ("valid_from", "valid_until")},
     )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"cameras": [GYM], "private_cameras": [GYM]}
@@ -377,7 +391,7 @@ async def test_an_agreement_moved_into_the_past_ends_the_running_session(
     await _change_agreement(
         hass,
         entry,
-        parties={
+        dates={
             "valid_from": (today() - timedelta(days=30)).isoformat(),
             "valid_until": (today() - timedelta(days=1)).isoformat(),
         },
@@ -398,7 +412,7 @@ async def test_renamed_parties_keep_one_agreement_per_school_and_agency(
 ) -> None:
     """After renaming the agency, a new agreement with it is a duplicate."""
     entry = await async_setup_agreement(hass)
-    await _change_agreement(hass, entry, parties={"agency": "County Sheriff"})
+    await _rename(hass, entry, agency="County Sheriff")
 
     result = await _add_agreement(hass, {**PARTIES, "agency": "County Sheriff"})
     assert result["type"] is FlowResultType.ABORT
@@ -414,12 +428,7 @@ async def test_renaming_onto_another_agreement_is_refused(
     """Changing the agency to one the school already has an agreement with fails."""
     sheriff = await _add_agreement(hass, {**PARTIES, "agency": "County Sheriff"})
     entry = await async_setup_agreement(hass)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {key: entry.options[key] for key in ("school", "valid_from", "valid_until")}
-        | {"agency": "County sheriff"},
-    )
+    result = await _rename(hass, entry, agency="County sheriff")
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "already_configured"}
     assert entry.title == "Lincoln High School - Springfield Police Department"
@@ -462,7 +471,7 @@ async def test_shortening_the_agreement_pulls_the_running_deadline_in(
     midnight = datetime.combine(today() + timedelta(days=1), time.min, tz)
     assert datetime.fromisoformat(str(response["expires_at"])) > midnight
 
-    await _change_agreement(hass, entry, parties={"valid_until": today().isoformat()})
+    await _change_agreement(hass, entry, dates={"valid_until": today().isoformat()})
 
     session = manager_of(entry).session
     assert session is not None
@@ -485,7 +494,7 @@ async def test_renaming_the_agency_renames_the_device_and_its_entities(
 ) -> None:
     """The dashboard shows the new agency at once, without a restart."""
     entry = await async_setup_agreement(hass)
-    await _change_agreement(hass, entry, parties={"agency": "County Sheriff"})
+    await _rename(hass, entry, agency="County Sheriff")
 
     (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert device.name == "Lincoln High School - County Sheriff"
@@ -497,3 +506,25 @@ async def test_renaming_the_agency_renames_the_device_and_its_entities(
     assert state.attributes["friendly_name"] == (
         "Lincoln High School - County Sheriff Emergency sharing"
     )
+
+
+async def test_renaming_the_parties_keeps_the_running_session_and_its_links(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Reconfiguring does not reload the agreement: sharing goes on."""
+    entry = await async_setup_agreement(hass)
+    started = await async_call(hass, "activate", entry, reason="Lockdown")
+    assert started is not None
+    link = await async_call(hass, "create_viewer_link", entry, label="Unit 7")
+    assert link is not None
+
+    result = await _rename(hass, entry, school="Lincoln District")
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.title == "Lincoln District - Springfield Police Department"
+    manager = manager_of(entry)
+    assert manager.session is not None
+    assert manager.session.id == started["session_id"]
+    assert manager.session_open(dt_util.utcnow())
+    assert str(link["link_id"]) in manager.state.links
+    assert events_named(entry, "session_ended") == []

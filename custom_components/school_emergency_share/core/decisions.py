@@ -300,9 +300,12 @@ def change_agreement(
     now: datetime,
 ) -> Decision:
     """Apply changed rules to the running session (ending or shortening it)."""
-    records = [
-        Record(AuditEvent.AGREEMENT_CHANGED, actor, {"changed": before.changes(after)})
-    ]
+    changed = before.changes(after)
+    records = (
+        [Record(AuditEvent.AGREEMENT_CHANGED, actor, {"changed": changed})]
+        if changed
+        else []
+    )
     reconciled = session_rules.reconcile(after, state.session, now=now)
     notice = None
     if (
