@@ -105,10 +105,11 @@ KINDS = ("activate", "extend", "deactivate", "end", "link", "revoke", "camera")
 
 
 def any_decision(
-    draw: st.DrawFn, world: World, kind: str | None = None
+    data: st.DataObject, world: World, kind: str | None = None
 ) -> Decision | Refusal | None:
     """One decision of `kind` (any kind for None), by anyone, on `world`."""
     agreement, state, now = world
+    draw = data.draw
     # Half the time someone the agreement lets act, so decisions are taken.
     actor: Actor = draw(st.one_of(st.just(AUTOMATION), actors()))
     link_id = draw(st.one_of(st.none(), st.sampled_from(["link-0", "link-1", "x"])))
@@ -162,7 +163,7 @@ def test_a_decision_that_gives_access_is_marked_as_opening_it(
 ) -> None:
     """Only `opens` decisions may let a link see more, now or a minute later."""
     agreement, state, now = world
-    decision = any_decision(data.draw, world, kind)
+    decision = any_decision(data, world, kind)
     if not isinstance(decision, Decision):
         return
     for moment in (now, utc(now) + timedelta(minutes=1)):
@@ -177,7 +178,7 @@ def test_every_decision_is_recorded_in_data_the_log_can_hold(
     world: World, data: st.DataObject
 ) -> None:
     """At least one record, a known event, details that survive JSON."""
-    decision = any_decision(data.draw, world)
+    decision = any_decision(data, world)
     if isinstance(decision, Refusal):
         record = decisions.refusal_record("activate", Actor.system(), decision)
         assert record.event is AuditEvent.ACCESS_DENIED
