@@ -49,7 +49,7 @@ HOUSEKEEPING_INTERVAL: Final = timedelta(hours=1)
 # Spent links stay listed (diagnostics, the viewers sensor) this long.
 SPENT_LINK_KEPT: Final = timedelta(days=1)
 
-type Decide = Callable[[datetime], Decision | None]
+type Decide = Callable[..., Decision | None]
 
 
 def refusal_error(refusal: Refusal) -> ServiceValidationError:
@@ -107,11 +107,7 @@ class AgreementManager:
                 {"outcome": "state_unreadable", "error": loaded.error},
             )
         else:
-            await self._run(
-                "recover",
-                Actor.system(),
-                lambda now: decisions.recover(self.agreement, self.state, now=now),
-            )
+            await self._run("recover", Actor.system(), decisions.recover)
         self._schedule_deadline()
         self._unsub_housekeeping = async_track_time_interval(
             self.hass,
@@ -205,37 +201,19 @@ class AgreementManager:
         decision = await self._run(
             "activate",
             actor,
-            lambda now: decisions.activate(
-                self.agreement,
-                self.state,
-                actor,
-                request,
-                now=now,
-                session_id=uuid.uuid4().hex,
-            ),
+            decisions.activate,
+            request,
+            session_id=uuid.uuid4().hex,
         )
         return _session(decision)
 
     async def async_extend(self, actor: Actor, minutes: int) -> Session:
         """Move the deadline later, within the cap."""
-        decision = await self._run(
-            "extend",
-            actor,
-            lambda now: decisions.extend(
-                self.agreement, self.state, actor, minutes, now=now
-            ),
-        )
-        return _session(decision)
+        return _session(await self._run("extend", actor, decisions.extend, minutes))
 
     async def async_deactivate(self, actor: Actor, reason: str | None) -> Session:
         """End the open session on request."""
-        decision = await self._run(
-            "deactivate",
-            actor,
-            lambda now: decisions.deactivate(
-                self.agreement, self.state, actor, reason, now=now
-            ),
-        )
+        decision = await self._run("deactivate", actor, decisions.deactivate, reason)
         return _session(decision)
 
     async def async_create_link(
@@ -246,15 +224,10 @@ class AgreementManager:
         decision = await self._run(
             "create_viewer_link",
             actor,
-            lambda now: decisions.create_link(
-                self.agreement,
-                self.state,
-                actor,
-                request,
-                now=now,
-                link_id=link_id,
-                token_hash=link_rules.hash_token(token),
-            ),
+            decisions.create_link,
+            request,
+            link_id=link_id,
+            token_hash=link_rules.hash_token(token),
         )
         assert decision is not None  # noqa: S101 - issuing always decides
         return decision.state.links[link_id], token
@@ -262,11 +235,7 @@ class AgreementManager:
     async def async_revoke_links(self, actor: Actor, link_id: str | None) -> int:
         """Revoke one link, or every link when `link_id` is None."""
         decision = await self._run(
-            "revoke_viewer_link",
-            actor,
-            lambda now: decisions.revoke_links(
-                self.agreement, self.state, actor, link_id, now=now
-            ),
+            "revoke_viewer_link", actor, decisions.revoke_links, link_id
         )
         assert decision is not None  # noqa: S101 - revoking always decides
         return len(decision.records[0].data["link_ids"])
@@ -276,51 +245,45 @@ class AgreementManager:
     ) -> None:
         """A camera's sharing switch: off takes it out of every session at once."""
         await self._run(
-            "camera_sharing",
-            actor,
-            lambda _now: decisions.set_camera_shared(
-                self.agreement, self.state, actor, camera, shared=shared
-            ),
+            "camera_sharing", actor, decisions.set_camera_shared, camera, shared=shared
         )
 
     async def async_apply_agreement(self, actor: Actor, agreement: Agreement) -> None:
-        """The options flow changed the agreement: apply it to the running session."""
-        before = self.agreement
-
-        def decide(now: datetime) -> Decision:
-            self.agreement = agreement
-            return decisions.change_agreement(
-                before, agreement, self.state, actor, now=now
-            )
-
-        await self._run("change_agreement", actor, decide)
+        """The agreement's options changed: apply them to the running session."""
+        await self._run(
+            "change_agreement", actor, decisions.change_agreement, agreement
+        )
         async_check_agreement_dates(self.hass, self.entry, agreement, dt_util.utcnow())
 
-    async def _end(self, reason: EndReason, actor: Actor | None = None) -> None:
+    async def _end(self, reason: EndReason) -> None:
         """End the session for a reason of the system's own, if one is open."""
-        who = actor or Actor.system()
-        await self._run(
-            "end",
-            who,
-            lambda now: decisions.end(self.state, reason, who, now=now),
-        )
+        await self._run("end", Actor.system(), decisions.end, reason)
 
-    async def _run(self, action: str, actor: Actor, decide: Decide) -> Decision | None:
-        """The one path of every decision: decide, record, save, apply, announce."""
+    async def _run(
+        self, action: str, actor: Actor, decide: Decide, *args: Any, **kwargs: Any
+    ) -> Decision | None:
+        """The one path of every decision: decide, record, save, apply, announce.
+
+        `decide(agreement, state, actor, *args, now=..., **kwargs)` is one of
+        `core.decisions`; it sees the state as it is under the lock.
+        """
         async with self._lock:
+            now = dt_util.utcnow()
             try:
-                decision = decide(dt_util.utcnow())
+                decision = decide(
+                    self.agreement, self.state, actor, *args, now=now, **kwargs
+                )
             except Refusal as refusal:
                 record = decisions.refusal_record(action, actor, refusal)
                 await self.audit.async_record(record.event, record.actor, record.data)
                 raise refusal_error(refusal) from refusal
             if decision is None:
                 return None
+            if decision.agreement is not None:
+                self.agreement = decision.agreement
             self.state = decision.state
             self.connections.close_denied(
-                lambda link_id, camera: self.check_access(
-                    link_id, camera, dt_util.utcnow()
-                )
+                lambda link_id, camera: self.check_access(link_id, camera, now)
             )
             self._schedule_deadline()
             await self._store.async_save(self.state)

@@ -130,7 +130,7 @@ def any_decision(
             agreement, state, actor, "All clear", now=now
         ),
         "end": lambda: decisions.end(
-            state, draw(st.sampled_from(EndReason)), actor, now=now
+            agreement, state, actor, draw(st.sampled_from(EndReason)), now=now
         ),
         "link": lambda: decisions.create_link(
             agreement,
@@ -145,7 +145,7 @@ def any_decision(
             agreement, state, actor, link_id, now=now
         ),
         "camera": lambda: decisions.set_camera_shared(
-            agreement, state, actor, camera, shared=draw(st.booleans())
+            agreement, state, actor, camera, shared=draw(st.booleans()), now=now
         ),
     }
     choice = choices[kind or draw(st.sampled_from(KINDS))]
@@ -219,7 +219,7 @@ def test_start_up_keeps_shortens_or_ends_a_session_and_never_reopens_one(
     """After a restart a session is as it was, shorter, or ended (and recorded)."""
     agreement, state, now = world
     restarted = utc(now) + timedelta(minutes=down_for)
-    decision = decisions.recover(agreement, state, now=restarted)
+    decision = decisions.recover(agreement, state, Actor.system(), now=restarted)
     before = state.session
     if before is None or before.ended_at is not None:
         assert decision is None
@@ -254,7 +254,7 @@ def test_an_agreement_change_records_exactly_the_rules_that_differ(
     """One `agreement_changed` naming each changed rule; none when nothing did."""
     _agreement, state, now = world
     decision = decisions.change_agreement(
-        before, after, state, Actor.system("Settings"), now=now
+        before, state, Actor.system("Settings"), after, now=now
     )
     changed = [
         record.data["changed"]

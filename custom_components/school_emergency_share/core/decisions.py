@@ -1,10 +1,11 @@
 """Every decision an agreement makes, as data: the new state and what to record.
 
 Each function takes the agreement, the current `ShareState`, who asks, what
-they ask and `now`, and returns a `Decision` or raises the `Refusal` that says
-why not. Nothing is applied here: the manager runs every decision through one
-path (record, save, apply, announce), and whether a decision *opens* access
-decides what that path does when the audit log cannot be written.
+they ask and `now` (in that order, so one path can run them all), and returns
+a `Decision` (None: nothing to do) or raises the `Refusal` that says why not.
+Nothing is applied here: the manager runs every decision through one path
+(record, save, apply, announce), and whether a decision *opens* access decides
+what that path does when the audit log cannot be written.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Decision:
     records: tuple[Record, ...]
     opens: bool = False
     notice: Notice | None = None
+    # The rules from now on, when the decision changed them.
+    agreement: Agreement | None = None
 
 
 def refusal_record(action: str, actor: Actor, refusal: Refusal) -> Record:
@@ -155,7 +158,12 @@ def deactivate(
 
 
 def end(
-    state: ShareState, reason: EndReason, actor: Actor, *, now: datetime
+    agreement: Agreement,  # every decision takes the agreement
+    state: ShareState,
+    actor: Actor,
+    reason: EndReason,
+    *,
+    now: datetime,
 ) -> Decision | None:
     """End the session for `reason` (deadline, unload, agreement over), if open.
 
@@ -274,6 +282,7 @@ def set_camera_shared(
     camera: str,
     *,
     shared: bool,
+    now: datetime,  # every decision takes the clock
 ) -> Decision:
     """Switch one camera's sharing on or off; off takes it out of the session."""
     session_rules.check_permission(agreement, actor)
@@ -293,9 +302,9 @@ def set_camera_shared(
 
 def change_agreement(
     before: Agreement,
-    after: Agreement,
     state: ShareState,
     actor: Actor,
+    after: Agreement,
     *,
     now: datetime,
 ) -> Decision:
@@ -315,15 +324,17 @@ def change_agreement(
     ):
         records.append(ended_record(reconciled))
         notice = Notice("ended", reconciled, Actor.system())
-    return Decision(state.with_session(reconciled), tuple(records), notice=notice)
+    return Decision(
+        state.with_session(reconciled), tuple(records), notice=notice, agreement=after
+    )
 
 
 def recover(
-    agreement: Agreement, state: ShareState, *, now: datetime
+    agreement: Agreement, state: ShareState, actor: Actor, *, now: datetime
 ) -> Decision | None:
     """At start-up: keep, end or shorten a session that was open before.
 
-    None when there was no open session.
+    None when there was no open session. `actor` is the system recovering.
     """
     before = state.session
     if before is None or before.ended_at is not None:
@@ -344,7 +355,7 @@ def recover(
         0,
         Record(
             AuditEvent.STARTUP_RECOVERY,
-            Actor.system(),
+            actor,
             {
                 "outcome": outcome,
                 "session_id": before.id,
