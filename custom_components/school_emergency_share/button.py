@@ -7,14 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EXTEND_BUTTON_MINUTES
 from .core.actor import Actor
 from .core.session import remaining_extension
-from .data import ShareConfigEntry
-from .entity import ShareEntity
+from .entity import ShareEntity, described_platform
 from .manager import AgreementManager
 
 
@@ -47,16 +44,6 @@ BUTTONS: tuple[ShareButtonDescription, ...] = (
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The agreement's buttons."""
-    manager = entry.runtime_data
-    async_add_entities(ShareButton(manager, description) for description in BUTTONS)
-
-
 class ShareButton(ShareEntity, ButtonEntity):
     """One of the agreement's buttons; pressing it acts as whoever pressed."""
 
@@ -65,3 +52,6 @@ class ShareButton(ShareEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Do what the description says, as the caller."""
         await self.entity_description.press_fn(self.manager, await self.async_actor())
+
+
+async_setup_entry = described_platform(ShareButton, BUTTONS)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actors import async_actor_for
 from .const import DOMAIN
 from .core.actor import Actor
-from .data import DATA_DOMAIN
+from .data import DATA_DOMAIN, ShareConfigEntry
 from .manager import AgreementManager
 
 
@@ -46,3 +50,24 @@ class ShareEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the manager's changes."""
         self.async_on_remove(self.manager.async_add_listener(self.async_write_ha_state))
+
+
+type PlatformSetup = Callable[
+    [HomeAssistant, ShareConfigEntry, AddConfigEntryEntitiesCallback], Awaitable[None]
+]
+
+
+def described_platform[D: EntityDescription](
+    entity: Callable[[AgreementManager, D], ShareEntity], descriptions: Iterable[D]
+) -> PlatformSetup:
+    """A platform's `async_setup_entry`: one entity per description."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: ShareConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        manager = entry.runtime_data
+        async_add_entities(entity(manager, description) for description in descriptions)
+
+    return async_setup_entry

@@ -12,13 +12,10 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .core.session import SessionState
-from .data import ShareConfigEntry
-from .entity import ShareEntity
+from .entity import ShareEntity, described_platform
 from .manager import AgreementManager
 
 
@@ -63,16 +60,6 @@ SENSORS: tuple[ShareSensorDescription, ...] = (
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The agreement's sensors."""
-    manager = entry.runtime_data
-    async_add_entities(ShareSensor(manager, description) for description in SENSORS)
-
-
 class ShareSensor(ShareEntity, SensorEntity):
     """One of the agreement's sensors."""
 
@@ -91,3 +78,6 @@ class ShareSensor(ShareEntity, SensorEntity):
         if (attributes := self.entity_description.attributes_fn) is None:
             return None
         return attributes(self.manager)
+
+
+async_setup_entry = described_platform(ShareSensor, SENSORS)

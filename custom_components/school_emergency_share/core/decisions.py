@@ -85,23 +85,20 @@ def activate(
         agreement, state.session, actor, request, now=now, session_id=session_id
     )
     after = state.with_session(session)
-    return Decision(
+    return _opened(
         after,
-        (
-            Record(
-                AuditEvent.SESSION_STARTED,
-                actor,
-                {
-                    "session_id": session.id,
-                    "reason": session.reason,
-                    "incident_id": session.incident_id,
-                    "cameras": sorted(after.shared_cameras(agreement)),
-                    "expires_at": session.expires_at.isoformat(),
-                },
-            ),
+        "started",
+        Record(
+            AuditEvent.SESSION_STARTED,
+            actor,
+            {
+                "session_id": session.id,
+                "reason": session.reason,
+                "incident_id": session.incident_id,
+                "cameras": sorted(after.shared_cameras(agreement)),
+                "expires_at": session.expires_at.isoformat(),
+            },
         ),
-        opens=True,
-        notice=Notice("started", session, actor),
     )
 
 
@@ -115,22 +112,31 @@ def extend(
 ) -> Decision:
     """Move the open session's deadline later, within the cap."""
     session = session_rules.extend(agreement, state.session, actor, minutes, now=now)
-    return Decision(
+    return _opened(
         state.with_session(session),
-        (
-            Record(
-                AuditEvent.SESSION_EXTENDED,
-                actor,
-                {
-                    "session_id": session.id,
-                    "minutes": minutes,
-                    "expires_at": session.expires_at.isoformat(),
-                    "extensions": session.extensions,
-                },
-            ),
+        "extended",
+        Record(
+            AuditEvent.SESSION_EXTENDED,
+            actor,
+            {
+                "session_id": session.id,
+                "minutes": minutes,
+                "expires_at": session.expires_at.isoformat(),
+                "extensions": session.extensions,
+            },
         ),
+    )
+
+
+def _opened(state: ShareState, kind: NoticeKind, record: Record) -> Decision:
+    """A session opened or given more time: on record first, then announced."""
+    assert state.session is not None  # noqa: S101 - the session just decided
+    assert record.actor is not None  # noqa: S101 - someone asked for it
+    return Decision(
+        state,
+        (record,),
         opens=True,
-        notice=Notice("extended", session, actor),
+        notice=Notice(kind, state.session, record.actor),
     )
 
 
