@@ -36,9 +36,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register what every agreement shares: services, views, run tracking."""
+    """Register what every agreement shares: services, views, context memory."""
     data = hass.data[DATA_DOMAIN] = DomainData()
-    data.runs.async_start(hass)
+    data.contexts.async_start(hass)
     async_register_services(hass)
     await async_register_views(hass)
     return True

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.util.hass_dict import HassKey
 
-from .actors import RunTracker
 from .const import DEFAULT_FAILURE_LIMIT, DOMAIN, FAILURE_WINDOW
+from .contexts import ContextMemory
 from .core import links as link_rules
 from .core.links import ViewerLink
 from .core.lockout import FailureTracker
@@ -22,9 +22,9 @@ type ShareConfigEntry = ConfigEntry[AgreementManager]
 
 @dataclass(slots=True)
 class DomainData:
-    """What every agreement shares: who ran what, failed-link counting, the index."""
+    """What every agreement shares: recent contexts, failed-link counting, the index."""
 
-    runs: RunTracker = field(default_factory=RunTracker)
+    contexts: ContextMemory = field(default_factory=ContextMemory)
     failures: FailureTracker = field(
         default_factory=lambda: FailureTracker(DEFAULT_FAILURE_LIMIT, FAILURE_WINDOW)
     )

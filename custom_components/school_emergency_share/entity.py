@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from homeassistant.core import HomeAssistant
+from homeassistant.components.homeassistant.exposed_entities import (
+    KNOWN_ASSISTANTS,
+    async_expose_entity,
+    async_get_entity_settings,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .actors import async_actor_for
 from .const import DOMAIN
+from .contexts import async_actor_for
 from .core.actor import Actor
 from .data import DATA_DOMAIN, ShareConfigEntry
 from .manager import AgreementManager
@@ -44,12 +50,30 @@ class ShareEntity(Entity):
     async def async_actor(self) -> Actor:
         """Who is behind the service call being handled: a user or an automation."""
         return await async_actor_for(
-            self.hass, self.hass.data[DATA_DOMAIN].runs, self._context
+            self.hass, self.hass.data[DATA_DOMAIN].contexts, self._context
         )
 
     async def async_added_to_hass(self) -> None:
-        """Follow the manager's changes."""
+        """Follow the manager's changes; stay away from voice assistants."""
         self.async_on_remove(self.manager.async_add_listener(self.async_write_ha_state))
+        keep_from_voice_assistants(self.hass, self.entity_id)
+
+
+@callback
+def keep_from_voice_assistants(hass: HomeAssistant, entity_id: str) -> None:
+    """Not exposed to Assist, Alexa or Google unless an administrator says so.
+
+    A switch would be by default, and anyone in earshot of a voice satellite
+    could then ask to end sharing. (Such a call is refused anyway: nobody the
+    agreement names is behind it.) A choice an administrator made is kept.
+    """
+    try:
+        settings = async_get_entity_settings(hass, entity_id)
+    except (HomeAssistantError, KeyError):
+        return  # no registry entry, or Home Assistant's own component not set up
+    for assistant in KNOWN_ASSISTANTS:
+        if "should_expose" not in settings.get(assistant, {}):
+            async_expose_entity(hass, assistant, entity_id, should_expose=False)
 
 
 type PlatformSetup = Callable[

@@ -107,6 +107,26 @@ def async_set_state_unreadable(
 
 
 @callback
+def async_set_state_not_saved(
+    hass: HomeAssistant, entry: ConfigEntry[Any], error: str | None
+) -> None:
+    """Say that the sharing state could not be saved (None: it was, again)."""
+    issue_id = f"state_not_saved_{entry.entry_id}"
+    if error is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="state_not_saved",
+        translation_placeholders={"title": entry.title, "error": error},
+    )
+
+
+@callback
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of a deleted agreement."""
     for prefix in (
@@ -114,6 +134,7 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
         "agreement_ended",
         "camera_missing",
         "state_unreadable",
+        "state_not_saved",
         "audit_chain_broken",
         "audit_write_failed",
     ):

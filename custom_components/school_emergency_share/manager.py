@@ -25,6 +25,7 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
+from .audit import ExportResult
 from .audit_trail import AuditTrail
 from .camera_streams import CameraStreams
 from .connections import Connections
@@ -36,9 +37,14 @@ from .core.decisions import Decision, Notice
 from .core.errors import Refusal
 from .core.events import AuditEvent
 from .core.links import Denial, LinkRequest, ViewerLink
+from .core.replay import replay
 from .core.session import ActivationRequest, EndReason, Session
 from .core.state import ShareState
-from .issues import async_check_agreement_dates, async_set_state_unreadable
+from .issues import (
+    async_check_agreement_dates,
+    async_set_state_not_saved,
+    async_set_state_unreadable,
+)
 from .media import CameraStatus
 from .notifications import async_notify_session
 from .storage import StateStore
@@ -94,7 +100,10 @@ class AgreementManager:
         check = await self.audit.async_open()
         if check.records == 0:
             await self.audit.async_record(
-                AuditEvent.AGREEMENT_CREATED, Actor.system(), self.agreement.as_dict()
+                AuditEvent.AGREEMENT_CREATED,
+                Actor.system(),
+                self.agreement.as_dict(),
+                keep=True,
             )
         loaded = await self._store.async_load()
         self.state = loaded.state
@@ -105,8 +114,10 @@ class AgreementManager:
                 AuditEvent.STARTUP_RECOVERY,
                 Actor.system(),
                 {"outcome": "state_unreadable", "error": loaded.error},
+                keep=True,
             )
         else:
+            await self._replay(loaded.audit_seq)
             await self._run("recover", Actor.system(), decisions.recover)
         self._schedule_deadline()
         self._unsub_housekeeping = async_track_time_interval(
@@ -255,6 +266,38 @@ class AgreementManager:
         )
         async_check_agreement_dates(self.hass, self.entry, agreement, dt_util.utcnow())
 
+    async def async_export(
+        self,
+        actor: Actor,
+        *,
+        administrator: bool,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> ExportResult:
+        """Export the audit log for review: named users and administrators only."""
+        try:
+            decisions.check_export(self.agreement, actor, administrator=administrator)
+        except Refusal as refusal:
+            record = decisions.refusal_record("export_audit", actor, refusal)
+            await self.audit.async_record(
+                record.event, record.actor, record.data, keep=True
+            )
+            raise refusal_error(refusal) from refusal
+        result = await self.audit.async_export(since=since, until=until)
+        await self.audit.async_record(
+            AuditEvent.AUDIT_EXPORTED,
+            actor,
+            {
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "records": result.records,
+                "chain_valid": result.check.valid,
+                "head_seq": result.check.head_seq,
+            },
+            keep=True,
+        )
+        return result
+
     async def _end(self, reason: EndReason) -> None:
         """End the session for a reason of the system's own, if one is open."""
         await self._run("end", Actor.system(), decisions.end, reason)
@@ -262,10 +305,15 @@ class AgreementManager:
     async def _run(
         self, action: str, actor: Actor, decide: Decide, *args: Any, **kwargs: Any
     ) -> Decision | None:
-        """The one path of every decision: decide, record, save, apply, announce.
+        """The one path of every decision.
 
         `decide(agreement, state, actor, *args, now=..., **kwargs)` is one of
-        `core.decisions`; it sees the state as it is under the lock.
+        `core.decisions`; it sees the state as it is under the lock. A refusal
+        is recorded and raised. A decision that opens access is recorded
+        first and refused if it cannot be (`AuditUnavailable`); any other
+        takes effect at once, closing what it no longer allows, and is
+        recorded once the log can be written. Either is saved; a failed save
+        leaves it in force (the log keeps it across a restart).
         """
         async with self._lock:
             now = dt_util.utcnow()
@@ -275,24 +323,67 @@ class AgreementManager:
                 )
             except Refusal as refusal:
                 record = decisions.refusal_record(action, actor, refusal)
-                await self.audit.async_record(record.event, record.actor, record.data)
+                await self.audit.async_record(
+                    record.event, record.actor, record.data, keep=True
+                )
                 raise refusal_error(refusal) from refusal
             if decision is None:
                 return None
-            if decision.agreement is not None:
-                self.agreement = decision.agreement
-            self.state = decision.state
-            self.connections.close_denied(
-                lambda link_id, camera: self.check_access(link_id, camera, now)
-            )
-            self._schedule_deadline()
-            await self._store.async_save(self.state)
-            for record in decision.records:
-                await self.audit.async_record(record.event, record.actor, record.data)
-            self._changed()
+            if decision.opens:
+                await self._record(decision)
+            self._apply(decision, now)
+            await self._save()
+            if not decision.opens:
+                await self._record(decision)
         if decision.notice is not None:
             self._notify(decision.notice)
         return decision
+
+    def _apply(self, decision: Decision, now: datetime) -> None:
+        if decision.agreement is not None:
+            self.agreement = decision.agreement
+        self.state = decision.state
+        self.connections.close_denied(
+            lambda link_id, camera: self.check_access(link_id, camera, now)
+        )
+        self._schedule_deadline()
+        self._changed()
+
+    async def _record(self, decision: Decision) -> None:
+        for record in decision.records:
+            await self.audit.async_record(
+                record.event, record.actor, record.data, keep=not decision.opens
+            )
+
+    async def _save(self) -> None:
+        """Save the state; a failure is said, not raised (the log holds it)."""
+        try:
+            await self._store.async_save(self.state, self.audit.head[0])
+        except Exception as err:
+            _LOGGER.exception(
+                "Could not save the sharing state of %s", self.entry.title
+            )
+            async_set_state_not_saved(self.hass, self.entry, str(err) or repr(err))
+        else:
+            async_set_state_not_saved(self.hass, self.entry, None)
+
+    async def _replay(self, after_seq: int) -> None:
+        """Apply again the ends and revocations the saved state may have lost."""
+        replayed = replay(self.state, await self.audit.async_read(after_seq))
+        if not replayed.changed:
+            return
+        self.state = replayed.state
+        await self._save()
+        await self.audit.async_record(
+            AuditEvent.STARTUP_RECOVERY,
+            Actor.system(),
+            {
+                "outcome": "closures_replayed",
+                "links_revoked": list(replayed.links_revoked),
+                "session_ended": replayed.session_ended,
+            },
+            keep=True,
+        )
 
     # ----------------------------------------------------------------- timers
 
@@ -334,7 +425,7 @@ class AgreementManager:
             )
             if kept is not None:
                 self.state = kept
-                await self._store.async_save(self.state)
+                await self._save()
         removed = await self.audit.async_prune(
             now - timedelta(days=self.agreement.retention_days)
         )

@@ -25,7 +25,6 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
-from .actors import async_actor_for
 from .const import (
     ATTR_CAMERAS,
     ATTR_CONFIG_ENTRY_ID,
@@ -47,8 +46,8 @@ from .const import (
     SERVICE_REVOKE_VIEWER_LINK,
     URL_PREFIX,
 )
+from .contexts import async_actor_for
 from .core.actor import Actor
-from .core.events import AuditEvent
 from .core.links import LinkRequest
 from .core.session import ActivationRequest
 from .data import DATA_DOMAIN
@@ -110,7 +109,7 @@ def _manager(hass: HomeAssistant, call: ServiceCall) -> AgreementManager:
 
 
 async def _actor(hass: HomeAssistant, call: ServiceCall) -> Actor:
-    return await async_actor_for(hass, hass.data[DATA_DOMAIN].runs, call.context)
+    return await async_actor_for(hass, hass.data[DATA_DOMAIN].contexts, call.context)
 
 
 def _minutes(value: int | None) -> timedelta | None:
@@ -203,20 +202,15 @@ async def _revoke_link(call: ServiceCall) -> None:
 async def _export_audit(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     manager = _manager(hass, call)
-    actor = await _actor(hass, call)
-    since, until = _aware(call.data.get(ATTR_SINCE)), _aware(call.data.get(ATTR_UNTIL))
-    result = await manager.audit.async_export(since=since, until=until)
-    check = result.check
-    await manager.audit.async_record(
-        AuditEvent.AUDIT_EXPORTED,
-        actor,
-        {
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
-            "records": result.records,
-            "chain_valid": check.valid,
-        },
+    user_id = call.context.user_id
+    user = await hass.auth.async_get_user(user_id) if user_id else None
+    result = await manager.async_export(
+        await _actor(hass, call),
+        administrator=user is not None and user.is_admin,
+        since=_aware(call.data.get(ATTR_SINCE)),
+        until=_aware(call.data.get(ATTR_UNTIL)),
     )
+    check = result.check
     response: dict[str, Any] = {
         "path": str(result.jsonl_path),
         "csv_path": str(result.csv_path),
@@ -224,6 +218,8 @@ async def _export_audit(call: ServiceCall) -> ServiceResponse:
         "chain_valid": check.valid,
         "first_bad_seq": check.first_bad_seq,
         "problem": check.problem,
+        "head_seq": check.head_seq,
+        "head_hash": check.head_hash,
     }
     return response
 

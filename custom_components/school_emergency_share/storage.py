@@ -28,6 +28,9 @@ class LoadResult:
     state: ShareState
     unreadable: bool = False
     error: str | None = None
+    # The audit log's last seq when the state was saved: records after it may
+    # hold ends and revocations the state lost (see `core.replay`).
+    audit_seq: int = 0
 
 
 class StateStore:
@@ -64,7 +67,10 @@ class StateStore:
                 return LoadResult(ShareState(), unreadable=True, error="corrupt JSON")
             return LoadResult(ShareState())
         try:
-            return LoadResult(ShareState.from_dict(data))
+            seq = data.get("audit_seq", 0)
+            return LoadResult(
+                ShareState.from_dict(data), audit_seq=seq if type(seq) is int else 0
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             # Keep the evidence: the next save would overwrite it.
             aside = f"{self.path}.unreadable.{dt_util.utcnow():%Y%m%dT%H%M%S}"
@@ -79,9 +85,12 @@ class StateStore:
             )
             return LoadResult(ShareState(), unreadable=True, error=f"malformed: {err}")
 
-    async def async_save(self, state: ShareState) -> None:
-        """Write the state now (security decisions are never debounced)."""
-        await self._store.async_save(state.as_dict())
+    async def async_save(self, state: ShareState, audit_seq: int) -> None:
+        """Write the state now (security decisions are never debounced).
+
+        `audit_seq` is the audit log's last seq: what start-up replays after.
+        """
+        await self._store.async_save({**state.as_dict(), "audit_seq": audit_seq})
 
     async def async_remove(self) -> None:
         """Delete the file when the agreement is deleted."""

@@ -5,13 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from tests.ha.common import async_settle, events_named, manager_of, state_value
+from tests.ha.common import (
+    OPERATOR_ID,
+    async_settle,
+    events_named,
+    manager_of,
+    state_value,
+)
 
 from .common import (
     add_sensor,
@@ -135,6 +141,7 @@ async def test_all_clear_without_a_session_does_nothing(
         "deactivate",
         {"config_entry_id": entry.entry_id, "reason": "Drill over"},
         blocking=True,
+        context=Context(user_id=OPERATOR_ID),
     )
 
     await _set(hass, alarm, "off")

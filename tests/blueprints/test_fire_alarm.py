@@ -74,6 +74,8 @@ async def test_a_fire_alarm_starts_sharing_with_a_reason_naming_it(
         "id": "automation.fire_alarm_starts_sharing",
         "name": "Fire alarm starts sharing",
         "trigger": f"state of {alarm}",
+        # A smoke detector, not a person, set it off.
+        "person": None,
     }
 
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 from typing import Any
 
+from homeassistant.auth.const import GROUP_ID_ADMIN, GROUP_ID_USER
 from homeassistant.components.camera import Camera
 from homeassistant.core import Context, HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError
@@ -22,6 +23,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockPlatform,
+    MockUser,
     mock_platform,
 )
 
@@ -47,6 +49,12 @@ HALLWAY = "camera.hallway_b"
 LOCKER_ROOM = "camera.locker_room"
 OUTSIDE = "camera.parking_lot"  # a camera the agreement does not cover
 FRAME_COLORS = ("blue", "navy", "teal", "purple")
+# The school's operator: named by every test agreement, and who `async_call`
+# acts as unless a test says otherwise. Calls with no person behind them are
+# refused (the rules fail closed).
+OPERATOR_ID = "operator-user-id"
+# A user every Home Assistant has plenty of: may use the dashboard, not named.
+TEACHER_ID = "teacher-user-id"
 
 
 @functools.cache
@@ -140,7 +148,7 @@ def agreement_options(**overrides: Any) -> dict[str, Any]:
         "valid_until": (today + timedelta(days=365)).isoformat(),
         "cameras": [ENTRANCE, GYM, LIBRARY, HALLWAY],
         "private_cameras": [LOCKER_ROOM],
-        "allowed_users": [],
+        "allowed_users": [OPERATOR_ID],
         "max_session_minutes": 60,
         "max_extension_minutes": 60,
         "max_viewers": 10,
@@ -155,7 +163,9 @@ def agreement_options(**overrides: Any) -> dict[str, Any]:
 async def async_setup_agreement(
     hass: HomeAssistant, **overrides: Any
 ) -> MockConfigEntry:
-    """Add and load one agreement."""
+    """Add and load one agreement (and its operator and a teacher, real users)."""
+    await async_add_user(hass, OPERATOR_ID, "School operator")
+    await async_add_user(hass, TEACHER_ID, "A teacher")
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Lincoln High School - Springfield Police Department",
@@ -167,6 +177,17 @@ async def async_setup_agreement(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+async def async_add_user(
+    hass: HomeAssistant, user_id: str, name: str, *, admin: bool = False
+) -> None:
+    """A real, active user (a non-admin may use entities, as in a real install)."""
+    if await hass.auth.async_get_user(user_id) is not None:
+        return
+    group = await hass.auth.async_get_group(GROUP_ID_ADMIN if admin else GROUP_ID_USER)
+    assert group is not None
+    MockUser(id=user_id, name=name, groups=[group]).add_to_hass(hass)
 
 
 def manager_of(entry: MockConfigEntry) -> AgreementManager:
@@ -182,14 +203,14 @@ async def async_call(
     context: Context | None = None,
     **data: Any,
 ) -> ServiceResponse:
-    """Call one of the integration's services and return its response."""
+    """Call one of the integration's services (as the operator unless told)."""
     no_response = service in (SERVICE_DEACTIVATE, SERVICE_REVOKE_VIEWER_LINK)
     return await hass.services.async_call(
         DOMAIN,
         service,
         {"config_entry_id": entry.entry_id, **data},
         blocking=True,
-        context=context,
+        context=context or Context(user_id=OPERATOR_ID),
         return_response=not no_response,
     )
 

@@ -28,6 +28,7 @@ from .common import (
     HALLWAY,
     LIBRARY,
     LOCKER_ROOM,
+    OPERATOR_ID,
     StillCamera,
     async_call,
     async_setup_agreement,
@@ -285,6 +286,7 @@ async def test_open_stream_closes_within_a_second(
             "turn_off",
             {"entity_id": GYM_SWITCH},
             blocking=True,
+            context=Context(user_id=OPERATOR_ID),
         )
     else:
         options = dict(active.options)

@@ -145,6 +145,8 @@ class AsyncJournal:
         self._writer = loop.create_task(
             self._write_loop(), name=f"ses-audit-{self._name} writer"
         )
+        # A done callback runs even for a task cancelled before it started.
+        self._writer.add_done_callback(self._writer_done)
         self._accepting = True
         return check
 
@@ -253,34 +255,34 @@ class AsyncJournal:
         await asyncio.to_thread(executor.shutdown)
 
     async def _write_loop(self) -> None:
-        try:
-            while True:
-                if not self._queue:
-                    if self._closed:
-                        if self._held:  # one last try before giving up
-                            await self._commit([])
-                        self._drop_held()
-                        return
-                    await self._wait_for_work()
-                    if not self._queue and not self._held:
-                        continue
-                job = self._queue.popleft() if self._queue else None
-                if isinstance(job, _Call):
-                    await self._run_call(job)
+        while True:
+            if not self._queue:
+                if self._closed:
+                    if self._held:  # one last try before giving up
+                        await self._commit([])
+                    self._drop_held()
+                    return
+                await self._wait_for_work()
+                if not self._queue and not self._held:
                     continue
-                batch = [job] if job is not None else []
-                while (
-                    self._queue
-                    and isinstance(self._queue[0], _Append)
-                    and len(batch) < MAX_BATCH
-                ):
-                    nxt = self._queue.popleft()
-                    assert isinstance(nxt, _Append)  # noqa: S101 - checked above
-                    batch.append(nxt)
-                await self._commit(batch)
-        except asyncio.CancelledError:
+            job = self._queue.popleft() if self._queue else None
+            if isinstance(job, _Call):
+                await self._run_call(job)
+                continue
+            batch = [job] if job is not None else []
+            while (
+                self._queue
+                and isinstance(self._queue[0], _Append)
+                and len(batch) < MAX_BATCH
+            ):
+                nxt = self._queue.popleft()
+                assert isinstance(nxt, _Append)  # noqa: S101 - checked above
+                batch.append(nxt)
+            await self._commit(batch)
+
+    def _writer_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is not None:
             self._hand_off()
-            raise
 
     async def _wait_for_work(self) -> None:
         self._wake.clear()
@@ -324,7 +326,9 @@ class AsyncJournal:
 
     async def _in_worker(self, call: Callable[[], Any]) -> Any:
         assert self._executor is not None  # noqa: S101 - the writer runs while open
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        # Shielded: a writer cancelled while it waits must not cancel work the
+        # worker has not started (records it took off the queue).
+        return await asyncio.shield(asyncio.wrap_future(self._executor.submit(call)))
 
     def _drop_held(self) -> None:
         if self._held:

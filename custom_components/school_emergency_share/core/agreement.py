@@ -70,10 +70,22 @@ class Agreement:
         return self.cameras - self.private_cameras
 
     def may_act(self, actor: Actor) -> bool:
-        """Named users and automations may activate; everyone else is refused."""
+        """Whether `actor` may activate, extend, end, or issue and revoke links.
+
+        Named users; automations and scripts no unnamed person caused; the
+        integration itself. Nobody else, and nothing unattributed.
+        """
         if actor.kind is ActorKind.USER:
             return actor.id is not None and actor.id in self.allowed_users
-        return actor.is_internal
+        if actor.is_run:
+            return actor.person_id is None or actor.person_id in self.allowed_users
+        return actor.kind is ActorKind.SYSTEM
+
+    def may_export(self, actor: Actor, *, administrator: bool) -> bool:
+        """Whether `actor` may export the audit log: named users, administrators."""
+        if actor.kind is not ActorKind.USER or actor.id is None:
+            return False
+        return administrator or actor.id in self.allowed_users
 
     def longest_session(self) -> timedelta:
         """The longest any session can last: the maximum plus every extension."""

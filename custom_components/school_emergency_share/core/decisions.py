@@ -17,7 +17,7 @@ from typing import Any, Literal
 from . import links as link_rules, session as session_rules
 from .actor import Actor
 from .agreement import Agreement
-from .errors import Refusal
+from .errors import Refusal, RefusalCode
 from .events import AuditEvent
 from .links import LinkRequest, ViewerLink
 from .session import ActivationRequest, EndReason, Session
@@ -69,6 +69,12 @@ def refusal_record(action: str, actor: Actor, refusal: Refusal) -> Record:
         actor,
         {"action": action, "why": refusal.code.value, **refusal.placeholders},
     )
+
+
+def check_export(agreement: Agreement, actor: Actor, *, administrator: bool) -> None:
+    """Refuse an export to anyone but the named users and administrators."""
+    if not agreement.may_export(actor, administrator=administrator):
+        raise Refusal(RefusalCode.EXPORT_NOT_PERMITTED, actor=actor.describe())
 
 
 def activate(

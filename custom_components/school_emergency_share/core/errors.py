@@ -10,6 +10,8 @@ class RefusalCode(StrEnum):
 
     AGREEMENT_NOT_IN_FORCE = "agreement_not_in_force"
     USER_NOT_PERMITTED = "user_not_permitted"
+    UNATTRIBUTABLE = "unattributable"
+    EXPORT_NOT_PERMITTED = "export_not_permitted"
     REASON_REQUIRED = "reason_required"
     DURATION_INVALID = "duration_invalid"
     DURATION_TOO_LONG = "duration_too_long"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
-from .actor import Actor
+from .actor import Actor, ActorKind
 from .agreement import Agreement
 from .errors import Refusal, RefusalCode
 
@@ -135,9 +135,12 @@ class ActivationRequest:
 
 
 def check_permission(agreement: Agreement, actor: Actor) -> None:
-    """Refuse anyone the agreement does not name."""
-    if not agreement.may_act(actor):
-        raise Refusal(RefusalCode.USER_NOT_PERMITTED, actor=actor.describe())
+    """Refuse anyone the agreement does not name, and anything unattributed."""
+    if agreement.may_act(actor):
+        return
+    if actor.kind is ActorKind.UNATTRIBUTED:
+        raise Refusal(RefusalCode.UNATTRIBUTABLE, origin=actor.name or "unknown")
+    raise Refusal(RefusalCode.USER_NOT_PERMITTED, actor=actor.describe())
 
 
 def agreement_not_in_force(agreement: Agreement) -> Refusal:
