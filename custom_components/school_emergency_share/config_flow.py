@@ -32,6 +32,7 @@ from .const import (
     CONF_FAILURE_LIMIT,
     CONF_MAX_EXTENSION_MINUTES,
     CONF_MAX_SESSION_MINUTES,
+    CONF_MAX_STREAMS_PER_VIEWER,
     CONF_MAX_VIEWERS,
     CONF_NOTIFY_TARGETS,
     CONF_PRIVATE_CAMERAS,
@@ -42,6 +43,7 @@ from .const import (
     DEFAULT_FAILURE_LIMIT,
     DEFAULT_MAX_EXTENSION_MINUTES,
     DEFAULT_MAX_SESSION_MINUTES,
+    DEFAULT_MAX_STREAMS_PER_VIEWER,
     DEFAULT_MAX_VIEWERS,
     DEFAULT_RETENTION_DAYS,
     DOMAIN,
@@ -146,6 +148,12 @@ def rules_schema(
                 CONF_FAILURE_LIMIT,
                 default=defaults.get(CONF_FAILURE_LIMIT, DEFAULT_FAILURE_LIMIT),
             ): _number(1, MAX_FAILURE_LIMIT),
+            vol.Required(
+                CONF_MAX_STREAMS_PER_VIEWER,
+                default=defaults.get(
+                    CONF_MAX_STREAMS_PER_VIEWER, DEFAULT_MAX_STREAMS_PER_VIEWER
+                ),
+            ): _number(1, 64),
         }
     )
 
@@ -207,6 +215,7 @@ def normalise_rules(data: dict[str, Any]) -> dict[str, Any]:
         CONF_MAX_VIEWERS,
         CONF_RETENTION_DAYS,
         CONF_FAILURE_LIMIT,
+        CONF_MAX_STREAMS_PER_VIEWER,
     ):
         if key in result:
             result[key] = int(result[key])

@@ -4,6 +4,10 @@ Every stream or event stream a viewer opens is registered here with the way
 to close it. When a decision narrows access, the manager asks the registry to
 close every connection the new state no longer allows; the viewer's stream
 ends before its next write.
+
+A viewer is a link used from one address. Snapshots count as viewing too: a
+viewer who took one in the last `SNAPSHOT_VIEWING` seconds holds a place
+under the viewer cap, and snapshots are rate-limited per viewer.
 """
 
 from __future__ import annotations
@@ -12,13 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
-from typing import Any
+import time
+from typing import Any, Final
 
 from homeassistant.util import dt as dt_util
 
 from .core.links import Denial, ViewerLink
 
-USER_AGENT_MAX = 200
+USER_AGENT_MAX: Final = 200
+# A viewer who took a snapshot this recently is watching.
+SNAPSHOT_VIEWING: Final = 30.0
+# Snapshots per viewer: a burst of this many, then this many a second.
+SNAPSHOT_BURST: Final = 5
+SNAPSHOT_RATE: Final = 1.0
+
+type Viewer = tuple[str, str]
 
 
 @dataclass(slots=True, eq=False)
@@ -35,7 +47,7 @@ class ViewerConnection:
     close: Callable[[str], None] = field(repr=False)
 
     @property
-    def viewer(self) -> tuple[str, str]:
+    def viewer(self) -> Viewer:
         """A viewer is a link used from one address."""
         return (self.link_id, self.address)
 
@@ -48,6 +60,8 @@ class Connections:
         self._open: dict[int, ViewerConnection] = {}
         self._ids = count(1)
         self._on_change = on_change
+        # Snapshot takers: viewer -> (tokens left, when counted, label, since).
+        self._snapshots: dict[Viewer, tuple[float, float, str, datetime]] = {}
 
     def __len__(self) -> int:
         """How many connections are open."""
@@ -94,24 +108,64 @@ class Connections:
 
     def viewer_allowed(self, link_id: str, address: str, cap: int) -> bool:
         """Whether one more viewer fits under `cap` (one already watching does)."""
-        viewers = {conn.viewer for conn in self._open.values()}
+        viewers = self._viewers()
         return (link_id, address) in viewers or len(viewers) < cap
 
-    def viewers(self) -> list[dict[str, Any]]:
-        """Who is watching what, from where, since when (oldest first)."""
-        viewers: dict[tuple[str, str], dict[str, Any]] = {}
+    def stream_allowed(self, link_id: str, address: str, cap: int) -> bool:
+        """Whether this viewer may open one more stream under `cap`."""
+        viewer = (link_id, address)
+        return sum(conn.viewer == viewer for conn in self._open.values()) < cap
+
+    def snapshot_allowed(self, link: ViewerLink, address: str) -> bool:
+        """Take one snapshot from the viewer's allowance; False when spent."""
+        viewer = (link.id, address)
+        now = time.monotonic()
+        tokens, counted, _label, since = self._snapshots.get(
+            viewer, (float(SNAPSHOT_BURST), now, link.label, dt_util.utcnow())
+        )
+        tokens = min(SNAPSHOT_BURST, tokens + (now - counted) * SNAPSHOT_RATE)
+        if tokens < 1:
+            return False
+        first = viewer not in self._viewers()
+        self._snapshots[viewer] = (tokens - 1, now, link.label, since)
+        if first:
+            self._on_change()
+        return True
+
+    def _viewers(self) -> set[Viewer]:
+        horizon = time.monotonic() - SNAPSHOT_VIEWING
+        for viewer, (_, counted, _, _) in list(self._snapshots.items()):
+            if counted < horizon:
+                del self._snapshots[viewer]
+        return {conn.viewer for conn in self._open.values()} | set(self._snapshots)
+
+    def viewers(self, *, private: bool = False) -> list[dict[str, Any]]:
+        """Who is watching what, since when (oldest first).
+
+        Where they watch from (address, browser) only with `private`: for the
+        audit log's and the diagnostics' side, never for entity attributes.
+        """
+        self._viewers()  # forget snapshot takers gone quiet
+        viewers: dict[Viewer, dict[str, Any]] = {}
         for conn in sorted(self._open.values(), key=lambda c: c.since):
             entry = viewers.setdefault(
-                conn.viewer,
-                {
-                    "label": conn.label,
-                    "link_id": conn.link_id,
-                    "address": conn.address,
-                    "user_agent": conn.user_agent,
-                    "since": conn.since.isoformat(),
-                    "cameras": [],
-                },
+                conn.viewer, _viewer_entry(conn.link_id, conn.label, conn.since)
             )
+            if private:
+                entry.update(address=conn.address, user_agent=conn.user_agent)
             if conn.camera and conn.camera not in entry["cameras"]:
                 entry["cameras"].append(conn.camera)
+        for viewer, (_, _, label, since) in self._snapshots.items():
+            entry = viewers.setdefault(viewer, _viewer_entry(viewer[0], label, since))
+            if private:
+                entry.setdefault("address", viewer[1])
         return list(viewers.values())
+
+
+def _viewer_entry(link_id: str, label: str, since: datetime) -> dict[str, Any]:
+    return {
+        "label": label,
+        "link_id": link_id,
+        "since": since.isoformat(),
+        "cameras": [],
+    }

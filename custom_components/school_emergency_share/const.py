@@ -23,12 +23,14 @@ CONF_MAX_VIEWERS: Final = "max_viewers"
 CONF_NOTIFY_TARGETS: Final = "notify_targets"
 CONF_RETENTION_DAYS: Final = "retention_days"
 CONF_FAILURE_LIMIT: Final = "failure_limit"
+CONF_MAX_STREAMS_PER_VIEWER: Final = "max_streams_per_viewer"
 
 DEFAULT_MAX_SESSION_MINUTES: Final = 60
 DEFAULT_MAX_EXTENSION_MINUTES: Final = 60
 DEFAULT_MAX_VIEWERS: Final = 10
 DEFAULT_RETENTION_DAYS: Final = 365
 DEFAULT_FAILURE_LIMIT: Final = 20
+DEFAULT_MAX_STREAMS_PER_VIEWER: Final = 8
 MAX_FAILURE_LIMIT: Final = 20
 FAILURE_WINDOW: Final = timedelta(minutes=10)
 

@@ -12,7 +12,7 @@ from .const import DEFAULT_FAILURE_LIMIT, DOMAIN, FAILURE_WINDOW
 from .contexts import ContextMemory
 from .core import links as link_rules
 from .core.links import ViewerLink
-from .core.lockout import FailureTracker
+from .core.lockout import FailureRecords, FailureTracker
 
 if TYPE_CHECKING:
     from .manager import AgreementManager
@@ -27,6 +27,9 @@ class DomainData:
     contexts: ContextMemory = field(default_factory=ContextMemory)
     failures: FailureTracker = field(
         default_factory=lambda: FailureTracker(DEFAULT_FAILURE_LIMIT, FAILURE_WINDOW)
+    )
+    failure_records: FailureRecords = field(
+        default_factory=lambda: FailureRecords(FAILURE_WINDOW)
     )
     managers: dict[str, AgreementManager] = field(default_factory=dict)
 

@@ -41,7 +41,9 @@ async def async_get_config_entry_diagnostics(
         "state_unreadable": manager.state_unreadable,
         "state": async_redact_data(manager.state.as_dict(), TO_REDACT),
         "shared_cameras": sorted(manager.shared_cameras()),
-        "viewers": async_redact_data({"viewers": manager.active_viewers()}, TO_REDACT),
+        "viewers": async_redact_data(
+            {"viewers": manager.connections.viewers(private=True)}, TO_REDACT
+        ),
         "camera_readers": manager.streams.statuses(),
         "audit": check.as_dict(),
     }

@@ -44,11 +44,6 @@ def _when(value: Any) -> str:
     return f"{moment:%H:%M} ({moment:%Y-%m-%d})"
 
 
-def _from(data: dict[str, Any]) -> str:
-    address = data.get("address")
-    return f" from {address}" if address else ""
-
-
 def describe(  # noqa: C901, PLR0911, PLR0912 - a sentence per event
     event: str,
     actor: dict[str, Any] | None,
@@ -85,9 +80,9 @@ def describe(  # noqa: C901, PLR0911, PLR0912 - a sentence per event
             labels = ", ".join(get("labels") or []) or "none"
             return f"{who} revoked viewer links: {labels}"
         case "page_opened":
-            return f"{who} opened the viewer page{_from(data)}"
+            return f"{who} opened the viewer page"
         case "view_started":
-            return f"{who} started watching {camera(get('camera'))}{_from(data)}"
+            return f"{who} started watching {camera(get('camera'))}"
         case "view_ended":
             return (
                 f"{who} stopped watching {camera(get('camera'))} after "
@@ -97,7 +92,7 @@ def describe(  # noqa: C901, PLR0911, PLR0912 - a sentence per event
             return f"{who} took a snapshot of {camera(get('camera'))}"
         case "access_denied":
             action = f" ({_words(get('action'))})" if get("action") else ""
-            return f"access denied to {who}{_from(data)}{action}: {_words(get('why'))}"
+            return f"access denied to {who}{action}: {_words(get('why'))}"
         case "lockout":
             return f"locked out {get('address')} after repeated bad links"
         case "camera_sharing_changed":

@@ -174,7 +174,7 @@ class AgreementManager:
         return self.state.check_access(self.agreement, link_id, camera, now)
 
     def active_viewers(self) -> list[dict[str, Any]]:
-        """Who is watching what, from where, since when."""
+        """Who is watching what, since when (not from where: see `connections`)."""
         return self.connections.viewers()
 
     def viewer_allowed(self, link_id: str, address: str) -> bool:
@@ -182,6 +182,16 @@ class AgreementManager:
         return self.connections.viewer_allowed(
             link_id, address, self.agreement.max_viewers
         )
+
+    def stream_allowed(self, link_id: str, address: str) -> bool:
+        """Whether this viewer may open one more stream."""
+        return self.connections.stream_allowed(
+            link_id, address, self.agreement.max_streams_per_viewer
+        )
+
+    def snapshot_allowed(self, link: ViewerLink, address: str) -> bool:
+        """Whether this viewer may take a snapshot now (and counts it)."""
+        return self.connections.snapshot_allowed(link, address)
 
     # ----------------------------------------------------------------- listeners
 

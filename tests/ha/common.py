@@ -155,6 +155,7 @@ def agreement_options(**overrides: Any) -> dict[str, Any]:
         "notify_targets": [],
         "retention_days": 365,
         "failure_limit": 20,
+        "max_streams_per_viewer": 8,
     }
     options.update(overrides)
     return options

@@ -48,6 +48,7 @@ RULES = {
     "notify_targets": [],
     "retention_days": 400.0,
     "failure_limit": 10.0,
+    "max_streams_per_viewer": 4.0,
 }
 
 
@@ -94,6 +95,7 @@ async def test_three_steps_create_an_agreement_holding_everything_in_its_options
         "notify_targets": [],
         "retention_days": 400,
         "failure_limit": 10,
+        "max_streams_per_viewer": 4,
     }
     assert all(
         type(entry.options[key]) is int
@@ -231,6 +233,7 @@ async def _change_agreement(
                 "notify_targets",
                 "retention_days",
                 "failure_limit",
+                "max_streams_per_viewer",
             )
         }
         | (rules or {}),

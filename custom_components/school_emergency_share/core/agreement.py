@@ -14,6 +14,7 @@ DEFAULT_MAX_EXTENSION: Final = timedelta(minutes=60)
 DEFAULT_MAX_VIEWERS: Final = 10
 DEFAULT_RETENTION_DAYS: Final = 365
 DEFAULT_FAILURE_LIMIT: Final = 20
+DEFAULT_MAX_STREAMS_PER_VIEWER: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Agreement:
     notify_targets: tuple[str, ...] = ()
     retention_days: int = DEFAULT_RETENTION_DAYS
     failure_limit: int = DEFAULT_FAILURE_LIMIT
+    # Streams one viewer (a link used from one address) may hold open at once.
+    max_streams_per_viewer: int = DEFAULT_MAX_STREAMS_PER_VIEWER
     tz: tzinfo = field(default=UTC, compare=False)
 
     @property
@@ -107,6 +110,7 @@ class Agreement:
             "notify_targets": list(self.notify_targets),
             "retention_days": self.retention_days,
             "failure_limit": self.failure_limit,
+            "max_streams_per_viewer": self.max_streams_per_viewer,
         }
 
     def changes(self, after: Agreement) -> dict[str, dict[str, Any]]:
@@ -145,6 +149,11 @@ class Agreement:
                     DEFAULT_FAILURE_LIMIT,
                     int(options.get("failure_limit", DEFAULT_FAILURE_LIMIT)),
                 ),
+                max_streams_per_viewer=int(
+                    options.get(
+                        "max_streams_per_viewer", DEFAULT_MAX_STREAMS_PER_VIEWER
+                    )
+                ),
                 tz=tz,
             ).validated()
         except (KeyError, TypeError, OverflowError) as err:
@@ -159,24 +168,22 @@ class Agreement:
 
     def problems(self) -> Iterable[str]:
         """Every way these rules are incoherent (the config flow shows them)."""
-        if not self.school:
-            yield "school_required"
-        if not self.agency:
-            yield "agency_required"
-        if self.valid_until < self.valid_from:
-            yield "dates_reversed"
-        if not self.shareable_cameras:
-            yield "no_shareable_cameras"
-        if self.max_session <= timedelta(0):
-            yield "max_session_invalid"
-        if self.max_extension < timedelta(0):
-            yield "max_extension_invalid"
-        if self.max_viewers < 1:
-            yield "max_viewers_invalid"
-        if self.retention_days < 1:
-            yield "retention_invalid"
-        if not 1 <= self.failure_limit <= DEFAULT_FAILURE_LIMIT:
-            yield "failure_limit_invalid"
+        checks = (
+            (not self.school, "school_required"),
+            (not self.agency, "agency_required"),
+            (self.valid_until < self.valid_from, "dates_reversed"),
+            (not self.shareable_cameras, "no_shareable_cameras"),
+            (self.max_session <= timedelta(0), "max_session_invalid"),
+            (self.max_extension < timedelta(0), "max_extension_invalid"),
+            (self.max_viewers < 1, "max_viewers_invalid"),
+            (self.retention_days < 1, "retention_invalid"),
+            (
+                not 1 <= self.failure_limit <= DEFAULT_FAILURE_LIMIT,
+                "failure_limit_invalid",
+            ),
+            (self.max_streams_per_viewer < 1, "max_streams_per_viewer_invalid"),
+        )
+        return [problem for failed, problem in checks if failed]
 
 
 def _whole_minutes(span: timedelta) -> int:

@@ -82,7 +82,9 @@ class Denial(StrEnum):
     UNKNOWN_CAMERA = "unknown_camera"
     LOCKED_OUT = "locked_out"
     VIEWER_CAP = "viewer_cap"
+    STREAM_CAP = "stream_cap"
     CAMERA_UNAVAILABLE = "camera_unavailable"
+    AUDIT_UNAVAILABLE = "audit_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

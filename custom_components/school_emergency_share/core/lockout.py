@@ -1,17 +1,45 @@
-"""Failed-credential counting per client address, with lockout.
+"""Failed-credential counting per client, with lockout, and what of it to record.
 
-At most `limit` failures are counted per address in any `window`; once an
-address has that many, it is locked out until the oldest ages out. Memory is
-bounded: at most `max_addresses` addresses are tracked, oldest evicted first.
+Only guesses count: an unknown or malformed link. A valid link is never
+refused because of other requests from the same address (police share carrier
+NAT with the public). At most `limit` failures are counted per client in any
+`window`; once a client has that many, its guesses are refused outright until
+the oldest ages out. A client is an IPv4 address or an IPv6 /64, the block
+one subscriber holds: rotating addresses within it does not reset the count.
+Memory is bounded: at most `max_addresses` clients, oldest evicted first.
+
+`FailureRecords` keeps what unauthenticated traffic costs on disk small and
+fixed: the first failure of each client per window is recorded, at most
+`cap` clients a window; every other failure is summed into one record when
+the window closes.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import ipaddress
 from typing import Final
 
 MAX_ADDRESSES: Final = 10_000
+IPV6_CLIENT_PREFIX: Final = 64
+# Clients whose first failure of a window gets a record of its own.
+RECORDED_CLIENTS_PER_WINDOW: Final = 50
+
+
+def client_key(address: str) -> str:
+    """The client an address belongs to: itself (IPv4), or its IPv6 /64."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        network = ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False)
+        return str(network)
+    return str(ip)
 
 
 class FailureTracker:
@@ -72,3 +100,60 @@ class FailureTracker:
         self.limit = limit
         for address, failures in list(self._failures.items()):
             self._failures[address] = deque(failures, maxlen=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Unrecorded:
+    """Failures of a closed window that had no record of their own."""
+
+    window_start: datetime
+    window_end: datetime
+    failures: int
+    clients: int
+
+
+class FailureRecords:
+    """Decides which failures get a record; sums up the rest per window."""
+
+    def __init__(
+        self, window: timedelta, cap: int = RECORDED_CLIENTS_PER_WINDOW
+    ) -> None:
+        """Windows of `window`; at most `cap` clients recorded in each."""
+        self._window = window
+        self._cap = cap
+        self._start: datetime | None = None
+        self._recorded: set[str] = set()
+        self._unrecorded_clients: set[str] = set()
+        self._unrecorded = 0
+
+    def note(self, client: str, now: datetime) -> tuple[bool, Unrecorded | None]:
+        """Whether this failure gets a record, and the summary of a closed window."""
+        now = now.astimezone(UTC)
+        summary = self.close(now)
+        if self._start is None:
+            self._start = now
+        if client not in self._recorded and len(self._recorded) < self._cap:
+            self._recorded.add(client)
+            return True, summary
+        self._unrecorded += 1
+        self._unrecorded_clients.add(client)
+        return False, summary
+
+    def close(self, now: datetime) -> Unrecorded | None:
+        """End the window if it is over; its summary if anything went unrecorded."""
+        start = self._start
+        if start is None or now.astimezone(UTC) < start + self._window:
+            return None
+        summary = None
+        if self._unrecorded:
+            summary = Unrecorded(
+                start,
+                start + self._window,
+                self._unrecorded,
+                len(self._unrecorded_clients),
+            )
+        self._start = None
+        self._recorded.clear()
+        self._unrecorded_clients.clear()
+        self._unrecorded = 0
+        return summary

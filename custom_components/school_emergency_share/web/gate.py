@@ -8,6 +8,8 @@ cannot cancel the record.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 import logging
@@ -18,10 +20,12 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from ..audit_trail import AuditUnavailable
 from ..const import DOMAIN, URL_PREFIX
 from ..core.actor import Actor, ActorKind
 from ..core.events import AuditEvent
 from ..core.links import Denial, ViewerLink, is_well_formed
+from ..core.lockout import client_key
 from ..data import DATA_DOMAIN, DomainData
 from ..manager import AgreementManager
 from .responses import Kind, deny
@@ -37,6 +41,8 @@ DENIAL_RECORD_INTERVAL: Final = 600.0
 SNAPSHOT_RECORD_INTERVAL: Final = 60.0
 DENIALS_REMEMBERED: Final = 10_000
 USER_AGENT_MAX: Final = 200
+# A recorded path is cut here: a guess must not write what it likes to disk.
+PATH_MAX: Final = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class Access:
 
 
 class ViewerGate:
-    """Decides every viewer request: lockout, link, session, scope, records."""
+    """Decides every viewer request: link, lockout, session, scope, limits, records."""
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Use the integration's shared data."""
@@ -76,22 +82,30 @@ class ViewerGate:
         kind: Kind = "json",
         allow: frozenset[Denial] = frozenset(),
     ) -> Access:
-        """Return the access a request has, or raise the HTTP error that refuses it."""
+        """Return the access a request has, or raise the refusal (`Denied`).
+
+        The link is looked at first: a valid link is never refused because of
+        other requests from its address. Only guesses meet the lockout.
+        """
         now = dt_util.utcnow()
         address = request.remote or "unknown"
-        failures = self.data.failures
-        if failures.is_locked(address, now):
-            until = failures.locked_until(address, now)
-            wait = int((until - now).total_seconds()) + 1 if until else 600
-            raise deny(Denial.LOCKED_OUT, kind, retry_after=wait)
         found = self.data.find_link(token) if is_well_formed(token) else None
         if found is None:
+            client = client_key(address)
+            failures = self.data.failures
+            if failures.is_locked(client, now):
+                until = failures.locked_until(client, now)
+                wait = int((until - now).total_seconds()) + 1 if until else 600
+                raise deny(Denial.LOCKED_OUT, kind, retry_after=wait)
             why = Denial.UNKNOWN if is_well_formed(token) else Denial.MALFORMED
-            await self._fail(address, now, why, request)
+            self._fail(client, address, now, why, request)
             raise deny(why, kind)
         manager, link = found
         access = Access(
-            manager, link, address, request.headers.get("User-Agent", "")[:200]
+            manager,
+            link,
+            address,
+            request.headers.get("User-Agent", "")[:USER_AGENT_MAX],
         )
         denial = manager.check_access(link.id, camera, now)
         if denial is not None and denial not in allow:
@@ -99,38 +113,67 @@ class ViewerGate:
             raise deny(denial, kind)
         return access
 
-    async def _fail(
-        self, address: str, now: datetime, why: Denial, request: web.Request
+    def _fail(
+        self,
+        client: str,
+        address: str,
+        now: datetime,
+        why: Denial,
+        request: web.Request,
     ) -> None:
-        """Count a failed credential; lock the address out at the limit."""
-        locked = self.data.failures.record_failure(address, now)
-        managers = list(self.data.managers.values())
+        """Count a guess; lock the client out at the limit; record a few of them."""
+        data = self.data
+        locked = data.failures.record_failure(client, now)
+        recorded, summary = data.failure_records.note(client, now)
         # The guess could have been aimed at any agreement: each log hears of it.
-        for manager in managers:
-            await manager.audit.async_record(
-                AuditEvent.ACCESS_DENIED,
-                None,
-                {
-                    "why": why.value,
-                    "address": address,
-                    "path": redacted_path(request.path),
-                    "user_agent": request.headers.get("User-Agent", "")[:200],
-                },
-            )
-            if locked:
-                await manager.audit.async_record(
-                    AuditEvent.LOCKOUT,
-                    None,
+        for manager in list(data.managers.values()):
+            if summary is not None:
+                self._record_unauthenticated(
+                    manager,
+                    AuditEvent.ACCESS_DENIED,
                     {
+                        "why": "failures_summarised",
+                        "failures": summary.failures,
+                        "clients": summary.clients,
+                        "since": summary.window_start.isoformat(),
+                        "until": summary.window_end.isoformat(),
+                    },
+                )
+            if recorded:
+                self._record_unauthenticated(
+                    manager,
+                    AuditEvent.ACCESS_DENIED,
+                    {
+                        "why": why.value,
                         "address": address,
-                        "failures": self.data.failures.limit,
+                        "path": redacted_path(request.path)[:PATH_MAX],
+                        "user_agent": request.headers.get("User-Agent", "")[
+                            :USER_AGENT_MAX
+                        ],
+                    },
+                )
+            if locked:
+                self._record_unauthenticated(
+                    manager,
+                    AuditEvent.LOCKOUT,
+                    {
+                        "address": client,
+                        "failures": data.failures.limit,
                         "window_minutes": int(
-                            self.data.failures.window.total_seconds() // 60
+                            data.failures.window.total_seconds() // 60
                         ),
                     },
                 )
         if locked:
-            _LOGGER.warning("Locked out %s after repeated bad viewer links", address)
+            _LOGGER.warning("Locked out %s after repeated bad viewer links", client)
+
+    def _record_unauthenticated(
+        self, manager: AgreementManager, event: AuditEvent, data: dict[str, Any]
+    ) -> None:
+        self.hass.async_create_background_task(
+            _quietly(manager.audit.async_record(event, None, data)),
+            f"{DOMAIN} audit {event.value}",
+        )
 
     def record_denial(
         self, access: Access, denial: Denial, camera: str | None, path: str
@@ -145,21 +188,51 @@ class ViewerGate:
             {
                 "why": denial.value,
                 "camera": camera,
-                "path": redacted_path(path),
+                "path": redacted_path(path)[:PATH_MAX],
             },
         )
 
-    def check_viewer_cap(self, access: Access, camera: str | None, path: str) -> None:
-        """Refuse (429) one viewer more than the agreement allows."""
-        if not access.manager.viewer_allowed(access.link.id, access.address):
+    def check_limits(self, access: Access, camera: str | None, path: str) -> None:
+        """Refuse (429) one viewer more than the cap, or one stream too many."""
+        manager, link = access.manager, access.link
+        if not manager.viewer_allowed(link.id, access.address):
             self.record_denial(access, Denial.VIEWER_CAP, camera, path)
             raise deny(Denial.VIEWER_CAP, retry_after=30)
+        if not manager.stream_allowed(link.id, access.address):
+            self.record_denial(access, Denial.STREAM_CAP, camera, path)
+            raise deny(Denial.STREAM_CAP, retry_after=5)
 
-    def record_snapshot(self, access: Access, camera: str) -> None:
-        """Record snapshots once a minute per viewer and camera, not per request."""
+    async def admit_viewing(
+        self, access: Access, event: AuditEvent, data: dict[str, Any]
+    ) -> None:
+        """Record that a viewer is let in, before any frame is sent.
+
+        Admitting a viewer opens access: if that cannot be recorded, it is
+        refused (503) like any other decision that opens access.
+        """
+        try:
+            await access.manager.audit.async_record(
+                event, access.actor, self._details(access, data)
+            )
+        except AuditUnavailable as err:
+            raise deny(Denial.AUDIT_UNAVAILABLE, retry_after=30) from err
+
+    async def admit_snapshot(self, access: Access, camera: str) -> None:
+        """A snapshot is viewing: capped, rate-limited, recorded once a minute."""
+        manager, link = access.manager, access.link
+        if not manager.audit.writable:
+            raise deny(Denial.AUDIT_UNAVAILABLE, retry_after=30)
+        if not manager.viewer_allowed(link.id, access.address):
+            self.record_denial(access, Denial.VIEWER_CAP, camera, "snapshot")
+            raise deny(Denial.VIEWER_CAP, retry_after=30)
+        if not manager.snapshot_allowed(link, access.address):
+            self.record_denial(access, Denial.STREAM_CAP, camera, "snapshot")
+            raise deny(Denial.STREAM_CAP, retry_after=1)
         key = (access.link.id, access.address, f"snapshot:{camera}")
         if self._first_in_window(key, SNAPSHOT_RECORD_INTERVAL):
-            self.record(access, AuditEvent.SNAPSHOT_VIEWED, {"camera": camera})
+            await self.admit_viewing(
+                access, AuditEvent.SNAPSHOT_VIEWED, {"camera": camera}
+            )
 
     def _first_in_window(self, key: tuple[str, str, str], interval: float) -> bool:
         now = time.monotonic()
@@ -170,19 +243,42 @@ class ViewerGate:
         self._recorded[key] = now
         return True
 
-    def record(self, access: Access, event: AuditEvent, data: dict[str, Any]) -> None:
-        """Record in the background: a disconnecting viewer cannot cancel it."""
-        payload = {
+    def record(
+        self,
+        access: Access,
+        event: AuditEvent,
+        data: dict[str, Any],
+        *,
+        keep: bool = False,
+    ) -> None:
+        """Record in the background: a disconnecting viewer cannot cancel it.
+
+        With `keep` (a view ended), the record waits out a failing log.
+        """
+        self.hass.async_create_background_task(
+            _quietly(
+                access.manager.audit.async_record(
+                    event, access.actor, self._details(access, data), keep=keep
+                )
+            ),
+            f"{DOMAIN} audit {event.value}",
+        )
+
+    @staticmethod
+    def _details(access: Access, data: dict[str, Any]) -> dict[str, Any]:
+        return {
             "link_id": access.link.id,
             "label": access.link.label,
             "address": access.address,
             "user_agent": access.user_agent,
             **data,
         }
-        self.hass.async_create_background_task(
-            access.manager.audit.async_record(event, access.actor, payload),
-            f"{DOMAIN} audit {event.value}",
-        )
+
+
+async def _quietly(record: Awaitable[object]) -> None:
+    """A record nobody waits for: a failing log is reported by the trail itself."""
+    with contextlib.suppress(AuditUnavailable):
+        await record
 
 
 def redacted_path(path: str) -> str:

@@ -43,7 +43,9 @@ STATUS_FOR: Final = {
     Denial.UNKNOWN_CAMERA: 404,
     Denial.LOCKED_OUT: 429,
     Denial.VIEWER_CAP: 429,
+    Denial.STREAM_CAP: 429,
     Denial.CAMERA_UNAVAILABLE: 503,
+    Denial.AUDIT_UNAVAILABLE: 503,
 }
 
 type Kind = Literal["html", "json"]
@@ -104,6 +106,9 @@ def _notice_page(denial: Denial) -> str:
         ),
         Denial.LOCKED_OUT: "Too many failed attempts from this address. Try later.",
         Denial.VIEWER_CAP: "The agreement's limit of viewers is reached.",
+        Denial.AUDIT_UNAVAILABLE: (
+            "Access cannot be recorded right now, so it is not given. Try again."
+        ),
     }.get(denial, "This link does not work (unknown, expired or revoked).")
     refresh = '<meta http-equiv="refresh" content="15">' if waiting else ""
     return (

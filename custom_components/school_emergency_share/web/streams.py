@@ -25,6 +25,7 @@ from ..core.links import Denial
 from ..manager import AgreementManager
 from ..media import CameraStatus, Frame, StreamClosed, mjpeg
 from .catalog import describe
+from .gate import Access
 from .responses import SECURITY_HEADERS, deny
 from .routing import ViewerView
 
@@ -51,18 +52,21 @@ class MjpegView(ViewerView):
         """Stream until the viewer leaves or the link stops allowing it."""
         access = await self.gate.admit(request, token, camera_id)
         manager, link = access.manager, access.link
-        self.gate.check_viewer_cap(access, camera_id, request.path)
+        self.gate.check_limits(access, camera_id, request.path)
         if manager.streams.status(camera_id) in (
             UNAVAILABLE,
             CameraStatus.OFFLINE.value,
         ):
             raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
+        await self.gate.admit_viewing(
+            access, AuditEvent.VIEW_STARTED, {"camera": camera_id}
+        )
+        recheck(access, camera_id)
         hub = manager.streams.hub(camera_id)
         subscription = hub.subscribe()
         conn = manager.connections.open(
             link, camera_id, access.address, access.user_agent, subscription.close
         )
-        self.gate.record(access, AuditEvent.VIEW_STARTED, {"camera": camera_id})
         response = web.StreamResponse(
             headers={
                 **SECURITY_HEADERS,
@@ -100,8 +104,16 @@ class MjpegView(ViewerView):
                     "frames_sent": sent,
                     "reason": reason,
                 },
+                keep=True,
             )
         return response
+
+
+def recheck(access: Access, camera: str | None) -> None:
+    """Refuse if access ended while the request waited (a record, a frame)."""
+    denial = access.manager.check_access(access.link.id, camera, dt_util.utcnow())
+    if denial is not None:
+        raise deny(denial)
 
 
 def bound_send_buffer(request: web.Request) -> None:
@@ -141,13 +153,15 @@ class SnapshotView(ViewerView):
         manager = access.manager
         if manager.streams.status(camera_id) == UNAVAILABLE:
             raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
+        await self.gate.admit_snapshot(access, camera_id)
         hub = manager.streams.hub(camera_id)
         frame = hub.last_frame
         if frame is None or time.time() - frame.captured_at > SNAPSHOT_FRESH:
             frame = await _next_frame(hub.subscribe, hub.unsubscribe)
+        # Access may have ended while the next frame was awaited.
+        recheck(access, camera_id)
         if frame is None:
             raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
-        self.gate.record_snapshot(access, camera_id)
         return web.Response(
             body=frame.jpeg,
             content_type="image/jpeg",
@@ -180,7 +194,7 @@ class EventsView(ViewerView):
         """Send status on every change and a heartbeat; `ended` closes it."""
         access = await self.gate.admit(request, token)
         manager, link = access.manager, access.link
-        self.gate.check_viewer_cap(access, None, request.path)
+        self.gate.check_limits(access, None, request.path)
         changed = asyncio.Event()
         closed: list[str] = []
 
