@@ -454,6 +454,7 @@ class AgreementManager:
                 notice.session,
                 notice.actor,
                 sorted(self.shared_cameras() or notice.session.cameras),
+                self.audit.head if notice.kind == "ended" else None,
             ),
             f"{DOMAIN} notify {notice.kind}",
         )

@@ -33,8 +33,14 @@ def session_message(
     session: Session,
     actor: Actor,
     camera_names: Sequence[str],
+    audit_head: tuple[int, str] | None = None,
 ) -> tuple[str, str]:
-    """The title and text of a session notice."""
+    """The title and text of a session notice.
+
+    An end notice carries the audit log's head (`audit_head`): the agency
+    keeps a witness of the school's log, and a log later cut short or
+    rewritten no longer holds that record with that hash.
+    """
     title = f"Emergency camera sharing {what}: {agreement.school}"
     # "School Emergency Share" reads better than "system School Emergency Share".
     who = actor.name if actor.kind is ActorKind.SYSTEM and actor.name else None
@@ -55,6 +61,12 @@ def session_message(
             f"It was shared for: {session.reason}. {cameras} "
             "Every viewer link of the session stopped working."
         )
+        if audit_head is not None:
+            seq, digest = audit_head
+            text += (
+                f" Audit log: record {seq}, hash {digest}. Keep this notice:"
+                " the school's log must still hold that record with that hash."
+            )
         return title, text
     until = dt_util.as_local(session.expires_at)
     verb = "extended" if what == "extended" else "started"
@@ -74,10 +86,13 @@ async def async_notify_session(
     session: Session,
     actor: Actor,
     cameras: Sequence[str],
+    audit_head: tuple[int, str] | None = None,
 ) -> None:
     """Send the notice to every target and update the persistent notification."""
     names = [_camera_name(hass, camera) for camera in cameras]
-    title, text = session_message(hass, agreement, what, session, actor, names)
+    title, text = session_message(
+        hass, agreement, what, session, actor, names, audit_head
+    )
     persistent_notification.async_create(
         hass, text, title=title, notification_id=f"{DOMAIN}_{entry.entry_id}"
     )

@@ -6,8 +6,13 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from hypothesis import given, strategies as st
+import pytest
 
-from custom_components.school_emergency_share.core.lockout import FailureTracker
+from custom_components.school_emergency_share.core.lockout import (
+    FailureRecords,
+    FailureTracker,
+    client_key,
+)
 
 from .strategies import CLOCK_ZONES, utc
 
@@ -174,3 +179,57 @@ def test_twenty_failures_in_ten_minutes_lock_a_client_out_for_the_rest() -> None
     )
     assert not tracker.is_locked("192.0.2.1", start + timedelta(minutes=10))
     assert not tracker.is_locked("192.0.2.9", start)
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::ffff", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:198.51.100.4", "198.51.100.4"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_a_client_is_an_ipv4_address_or_an_ipv6_64(address: str, client: str) -> None:
+    """One subscriber's IPv6 block is one client; IPv4-mapped is plain IPv4."""
+    assert client_key(address) == client
+
+
+@given(
+    clients=st.lists(st.integers(0, 400), max_size=600),
+    cap=st.integers(1, 60),
+    gaps=st.lists(st.integers(0, 120), min_size=1, max_size=600),
+)
+def test_failure_records_are_few_and_every_failure_is_accounted_for(
+    clients: list[int], cap: int, gaps: list[int]
+) -> None:
+    """At most `cap` clients get a record a window; the rest are summed, none lost."""
+    window = timedelta(minutes=10)
+    records = FailureRecords(window, cap)
+    now = FALL_BACK
+    # The model: a window opens with a failure and lasts `window`.
+    opened: datetime | None = None
+    recorded_this_window: set[str] = set()
+    recorded, summed = 0, 0
+    for n, number in enumerate(clients):
+        now += timedelta(seconds=gaps[n % len(gaps)])
+        if opened is not None and now >= opened + window:
+            opened, recorded_this_window = None, set()
+        opened = opened or now
+        client = f"198.51.100.{number}"
+        own, summary = records.note(client, now)
+        if summary is not None:
+            summed += summary.failures
+            assert 1 <= summary.clients <= summary.failures
+        if own:
+            assert client not in recorded_this_window
+            recorded_this_window.add(client)
+            recorded += 1
+        else:  # only a client seen this window, or one past the cap, goes unrecorded
+            assert client in recorded_this_window or len(recorded_this_window) == cap
+        assert len(recorded_this_window) <= cap
+    final = records.close(now + window)
+    summed += final.failures if final else 0
+    assert recorded + summed == len(clients)

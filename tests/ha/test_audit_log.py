@@ -8,7 +8,9 @@ from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockUser,
     async_fire_time_changed,
@@ -17,11 +19,14 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.school_emergency_share.const import EVENT_NAME
 
 from .common import (
+    OPERATOR_ID,
+    TEACHER_ID,
     async_call,
     async_settle,
     async_setup_agreement,
     audit_records,
     events_named,
+    manager_of,
 )
 
 
@@ -102,3 +107,45 @@ async def test_records_past_retention_are_pruned_and_the_rest_still_verifies(
     response = await async_call(hass, "export_audit", entry, context=ctx)
     assert response is not None
     assert response["chain_valid"] is True
+
+
+async def test_only_named_users_and_administrators_may_export(
+    hass: HomeAssistant, cameras: object, hass_admin_user: MockUser
+) -> None:
+    """A teacher's account cannot copy the log; the refusal is recorded."""
+    entry = await async_setup_agreement(hass)
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await async_call(hass, "export_audit", entry, Context(user_id=TEACHER_ID))
+    with pytest.raises(ServiceValidationError):
+        await async_call(hass, "export_audit", entry, Context())
+
+    assert refused.value.translation_key == "export_not_permitted"
+    assert [r["data"]["why"] for r in events_named(entry, "access_denied")] == [
+        "export_not_permitted",
+        "export_not_permitted",
+    ]
+    assert events_named(entry, "audit_exported") == []
+    named = await async_call(hass, "export_audit", entry, Context(user_id=OPERATOR_ID))
+    admin = await async_call(
+        hass, "export_audit", entry, Context(user_id=hass_admin_user.id)
+    )
+    assert named is not None
+    assert admin is not None
+
+
+async def test_exports_are_bounded_in_number_and_follow_retention(
+    hass: HomeAssistant, cameras: object, freezer: FrozenDateTimeFactory
+) -> None:
+    """A loop of exports cannot fill the disk; old exports go with old records."""
+    entry = await async_setup_agreement(hass, retention_days=30)
+    for _ in range(25):
+        await async_call(hass, "export_audit", entry)
+        freezer.tick(timedelta(seconds=1))
+    exports = Path(hass.config.path("school_emergency_share", "exports"))
+    assert len(list(exports.glob(f"{entry.entry_id}-*.jsonl"))) == 20
+    assert len(list(exports.glob(f"{entry.entry_id}-*.csv"))) == 20
+
+    freezer.tick(timedelta(days=31))
+    await manager_of(entry).audit.async_prune(dt_util.utcnow() - timedelta(days=30))
+    assert list(exports.glob(f"{entry.entry_id}-*")) == []

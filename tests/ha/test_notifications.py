@@ -28,6 +28,7 @@ from .common import (
     async_call,
     async_settle,
     async_setup_agreement,
+    events_named,
     persistent_notice,
 )
 
@@ -242,3 +243,20 @@ async def test_the_end_at_the_deadline_is_announced_as_the_systems_doing(
 
     text = messages[-1].data["message"]
     assert "(deadline), by School Emergency Share." in text
+
+
+async def test_the_end_notice_carries_the_audit_logs_head_as_a_witness(
+    hass: HomeAssistant, cameras: object, hass_admin_user: MockUser
+) -> None:
+    """The agency keeps the seq and hash the school's log must still hold."""
+    entry, ctx, messages = await _agreement_with_ops_desk(hass, hass_admin_user)
+    await async_call(hass, "activate", entry, context=ctx, reason="Drill")
+    await async_call(hass, "deactivate", entry, context=ctx, reason="Over")
+    await async_settle(hass)
+
+    (ended,) = events_named(entry, "session_ended")
+    text = messages[-1].data["message"]
+    assert f"record {ended['seq']}, hash {ended['hash']}" in text
+    check = await async_call(hass, "export_audit", entry, context=ctx)
+    assert check is not None
+    assert (check["head_seq"], check["head_hash"]) == (ended["seq"], ended["hash"])
