@@ -291,15 +291,20 @@ def _remove_exports(
     directory: Path, entry_id: str, before: datetime | None, keep: int
 ) -> None:
     """Remove this agreement's exports older than `before`, or all but `keep`."""
-    exports = sorted(
-        (path for path in directory.glob(f"{entry_id}-*") if path.is_file()),
-        key=lambda path: path.stat().st_mtime,
-    )
+    # Names carry the export's UTC time: sorted by name is oldest first.
+    exports = sorted(directory.glob(f"{entry_id}-*"))
     if before is not None:
-        cutoff = before.timestamp()
-        doomed = [path for path in exports if path.stat().st_mtime < cutoff]
+        doomed = [path for path in exports if _modified(path) < before.timestamp()]
     else:
         # Each export is a JSONL and a CSV file.
         doomed = exports[: max(0, len(exports) - 2 * keep)]
     for path in doomed:
         path.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> float:
+    """When the file was written; gone already is as good as new."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")

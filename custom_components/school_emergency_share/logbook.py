@@ -108,6 +108,20 @@ def describe(  # noqa: C901, PLR0911, PLR0912 - a sentence per event
         case "audit_exported":
             chain = "valid" if get("chain_valid") else "BROKEN"
             return f"{who} exported {get('records')} audit records (chain {chain})"
+        case "request_created":
+            return (
+                f"{get('officer')} asked for camera access from link "
+                f"'{get('label')}': {get('reason')}"
+            )
+        case "request_approved":
+            return f"{who} approved the request of {get('officer')}"
+        case "request_denied":
+            note = f": {get('note')}" if get("note") else ""
+            return f"{who} denied the request of {get('officer')}{note}"
+        case "request_expired":
+            return f"the request of {get('officer')} expired unanswered"
+        case "link_sent":
+            return f"{who} sent the viewer link '{get('label')}' to {get('target')}"
         case "audit_tail_repaired":
             return (
                 "audit log: an unfinished record after "

@@ -16,15 +16,16 @@ import logging
 from typing import Any, Final
 import uuid
 
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import (
-    async_track_point_in_utc_time,
     async_track_time_interval,
 )
 from homeassistant.util import dt as dt_util
 
+from .alarms import Alarm
 from .audit import ExportResult
 from .audit_trail import AuditTrail
 from .camera_streams import CameraStreams
@@ -38,6 +39,7 @@ from .core.errors import Refusal
 from .core.events import AuditEvent
 from .core.links import Denial, LinkRequest, ViewerLink
 from .core.replay import replay
+from .core.requests import AccessRequest, RequestStatus
 from .core.session import ActivationRequest, EndReason, Session
 from .core.state import ShareState
 from .issues import (
@@ -46,7 +48,11 @@ from .issues import (
     async_set_state_unreadable,
 )
 from .media import CameraStatus
-from .notifications import async_notify_session
+from .notifications import (
+    async_notify_request,
+    async_notify_session,
+    request_notice_id,
+)
 from .storage import StateStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,12 +91,16 @@ class AgreementManager:
         self._store = StateStore(hass, entry.entry_id)
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
-        self._unsub_deadline: CALLBACK_TYPE | None = None
         self._unsub_housekeeping: CALLBACK_TYPE | None = None
-        self._deadline_job = HassJob(
-            self._deadline_reached,
-            f"{DOMAIN} session deadline",
-            cancel_on_shutdown=True,
+        self._deadline = Alarm(
+            hass, f"{DOMAIN} session deadline", lambda: self._end(EndReason.DEADLINE)
+        )
+        self._request_expiry = Alarm(
+            hass,
+            f"{DOMAIN} police request expiry",
+            lambda: self._run(
+                "expire_request", Actor.system(), decisions.expire_request
+            ),
         )
 
     # ----------------------------------------------------------------- life cycle
@@ -119,7 +129,8 @@ class AgreementManager:
         else:
             await self._replay(loaded.audit_seq)
             await self._run("recover", Actor.system(), decisions.recover)
-        self._schedule_deadline()
+            await self._run("expire_request", Actor.system(), decisions.expire_request)
+        self._set_alarms()
         self._unsub_housekeeping = async_track_time_interval(
             self.hass,
             self._housekeeping,
@@ -139,7 +150,8 @@ class AgreementManager:
 
     async def async_shutdown(self, reason: str = "shutdown") -> None:
         """Close streams and the audit log; a session is kept for the restart."""
-        self._cancel_deadline()
+        self._deadline.cancel()
+        self._request_expiry.cancel()
         self.connections.close_all(reason)
         await self.streams.async_stop()
         await self.audit.async_close()
@@ -276,6 +288,43 @@ class AgreementManager:
         )
         async_check_agreement_dates(self.hass, self.entry, agreement, dt_util.utcnow())
 
+    async def async_ask(
+        self, viewer: Actor, link_id: str, *, officer: str, reason: str
+    ) -> AccessRequest:
+        """An officer asks for sharing from a standing link."""
+        decision = await self._run(
+            "request",
+            viewer,
+            decisions.ask_for_sharing,
+            link_id,
+            officer=officer,
+            reason=reason,
+            request_id=uuid.uuid4().hex[:12],
+        )
+        assert decision is not None  # noqa: S101 - asking always decides
+        assert decision.state.request is not None  # noqa: S101
+        return decision.state.request
+
+    async def async_approve_request(
+        self, actor: Actor, request_id: str, activation: ActivationRequest
+    ) -> Session:
+        """A named person approves a police request: a session starts."""
+        decision = await self._run(
+            "approve_request",
+            actor,
+            decisions.approve_request,
+            request_id,
+            activation,
+            session_id=uuid.uuid4().hex,
+        )
+        return _session(decision)
+
+    async def async_deny_request(
+        self, actor: Actor, request_id: str, note: str | None
+    ) -> None:
+        """A named person denies a police request."""
+        await self._run("deny_request", actor, decisions.deny_request, request_id, note)
+
     async def async_export(
         self,
         actor: Actor,
@@ -356,7 +405,7 @@ class AgreementManager:
         self.connections.close_denied(
             lambda link_id, camera: self.check_access(link_id, camera, now)
         )
-        self._schedule_deadline()
+        self._set_alarms()
         self._changed()
 
     async def _record(self, decision: Decision) -> None:
@@ -397,26 +446,19 @@ class AgreementManager:
 
     # ----------------------------------------------------------------- timers
 
-    def _schedule_deadline(self) -> None:
-        self._cancel_deadline()
-        session = self.state.session
-        if session is not None and session.ended_at is None:
-            self._unsub_deadline = async_track_point_in_utc_time(
-                self.hass, self._deadline_job, session.expires_at
-            )
-
-    def _cancel_deadline(self) -> None:
-        if self._unsub_deadline is not None:
-            self._unsub_deadline()
-            self._unsub_deadline = None
-
-    @callback
-    def _deadline_reached(self, _now: datetime) -> None:
-        self.hass.async_create_task(
-            self._end(EndReason.DEADLINE),
-            f"{DOMAIN} end session at deadline",
-            eager_start=True,
+    def _set_alarms(self) -> None:
+        """The open session's deadline; a pending request's expiry."""
+        session, request = self.state.session, self.state.request
+        self._deadline.set(
+            session.expires_at if session and session.ended_at is None else None
         )
+        if request is not None and request.status is RequestStatus.PENDING:
+            self._request_expiry.set(request.expires_at)
+        else:  # answered or expired: its notice leaves the screen
+            self._request_expiry.set(None)
+            persistent_notification.async_dismiss(
+                self.hass, request_notice_id(self.entry.entry_id)
+            )
 
     @callback
     def _housekeeping(self, now: datetime) -> None:
@@ -445,8 +487,13 @@ class AgreementManager:
     # ----------------------------------------------------------------- notices
 
     def _notify(self, notice: Notice) -> None:
-        self.hass.async_create_background_task(
-            async_notify_session(
+        if notice.request is not None:
+            job = async_notify_request(
+                self.hass, self.entry, self.agreement, notice.request
+            )
+        else:
+            assert notice.session is not None  # noqa: S101 - a session notice
+            job = async_notify_session(
                 self.hass,
                 self.entry,
                 self.agreement,
@@ -455,9 +502,8 @@ class AgreementManager:
                 notice.actor,
                 sorted(self.shared_cameras() or notice.session.cameras),
                 self.audit.head if notice.kind == "ended" else None,
-            ),
-            f"{DOMAIN} notify {notice.kind}",
-        )
+            )
+        self.hass.async_create_background_task(job, f"{DOMAIN} notify {notice.kind}")
 
 
 def _session(decision: Decision | None) -> Session:

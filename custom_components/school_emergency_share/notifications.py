@@ -1,6 +1,8 @@
-"""Start, extend and end are announced: notify targets and a persistent notification.
+"""What the agreement's people are told: notify targets and persistent notifications.
 
-Each message names who, why, which cameras and until when.
+Start, extend and end name who, why, which cameras and until when; an end
+carries the audit log's head. A police request names who asked, why and from
+which link, and stays on screen until it is answered or expires.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .core.actor import Actor, ActorKind
 from .core.agreement import Agreement
+from .core.requests import AccessRequest
 from .core.session import Session
 
 _LOGGER = logging.getLogger(__name__)
@@ -96,6 +99,45 @@ async def async_notify_session(
     persistent_notification.async_create(
         hass, text, title=title, notification_id=f"{DOMAIN}_{entry.entry_id}"
     )
+    await _async_send_all(hass, agreement, title, text)
+
+
+def request_message(agreement: Agreement, request: AccessRequest) -> tuple[str, str]:
+    """The title and text of the notice that a police request waits."""
+    until = dt_util.as_local(request.expires_at)
+    title = f"Police request for camera access: {agreement.school}"
+    text = (
+        f'{request.officer} (link "{request.link_label}", {agreement.agency}) '
+        f'asks to see the cameras: "{request.reason}". Approve or deny it '
+        f"before {until:%H:%M}, when it expires: the agreement's Approve and "
+        "Deny buttons, or the approve_request and deny_request services "
+        f"(request_id {request.id})."
+    )
+    return title, text
+
+
+async def async_notify_request(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    agreement: Agreement,
+    request: AccessRequest,
+) -> None:
+    """Tell the named people at once that a police request waits."""
+    title, text = request_message(agreement, request)
+    persistent_notification.async_create(
+        hass, text, title=title, notification_id=request_notice_id(entry.entry_id)
+    )
+    await _async_send_all(hass, agreement, title, text)
+
+
+def request_notice_id(entry_id: str) -> str:
+    """The persistent notification of an agreement's pending request."""
+    return f"{DOMAIN}_{entry_id}_request"
+
+
+async def _async_send_all(
+    hass: HomeAssistant, agreement: Agreement, title: str, text: str
+) -> None:
     for target in agreement.notify_targets:
         try:
             await _async_send(hass, target, title, text)

@@ -128,6 +128,7 @@ async def test_bad_links_get_401_and_count_as_failures(
         )
         is False
     )
+    await hass.async_block_till_done(wait_background_tasks=True)
     denied = events_named(active, "access_denied")
     assert denied
     assert all(token not in json.dumps(record) for record in denied)
@@ -314,7 +315,7 @@ async def test_stream_closes_at_the_deadline(
     await read_parts(response, 1)
     manager = manager_of(active)
     assert manager.session is not None
-    manager._deadline_reached(manager.session.expires_at)
+    manager._deadline._fire(manager.session.expires_at)
     assert await wait_closed(response, timeout=1.5) < 1.5
     await hass.async_block_till_done(wait_background_tasks=True)
     assert events_named(active, "session_ended")[-1]["data"]["end_reason"] == "deadline"

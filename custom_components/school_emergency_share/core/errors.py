@@ -25,6 +25,10 @@ class RefusalCode(StrEnum):
     EXTENSION_PAST_AGREEMENT = "extension_past_agreement"
     LABEL_REQUIRED = "label_required"
     LINK_NOT_FOUND = "link_not_found"
+    REQUEST_NEEDS_STANDING_LINK = "request_needs_standing_link"
+    REQUEST_PENDING = "request_pending"
+    REQUEST_NOT_FOUND = "request_not_found"
+    REQUEST_NOT_PENDING = "request_not_pending"
 
 
 class Refusal(Exception):  # noqa: N818 - a refusal is an outcome, not a failure

@@ -25,3 +25,8 @@ class AuditEvent(StrEnum):
     STARTUP_RECOVERY = "startup_recovery"
     AUDIT_EXPORTED = "audit_exported"
     AUDIT_TAIL_REPAIRED = "audit_tail_repaired"
+    REQUEST_CREATED = "request_created"
+    REQUEST_APPROVED = "request_approved"
+    REQUEST_DENIED = "request_denied"
+    REQUEST_EXPIRED = "request_expired"
+    LINK_SENT = "link_sent"

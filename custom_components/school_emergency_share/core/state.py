@@ -15,17 +15,20 @@ from typing import Any, Self
 
 from .agreement import Agreement
 from .links import Denial, ViewerLink, digests_match
+from .requests import AccessRequest
 from .session import Session, shared_cameras
 
 
 @dataclass(frozen=True, slots=True)
 class ShareState:
-    """An agreement's session, links and switched-off cameras."""
+    """An agreement's session, links, switched-off cameras and police request."""
 
     session: Session | None = None
     # By link id. Never changed in place: `with_links` makes a new mapping.
     links: Mapping[str, ViewerLink] = field(default_factory=dict)
     disabled_cameras: frozenset[str] = frozenset()
+    # The last request for sharing made from a standing link (pending or not).
+    request: AccessRequest | None = None
 
     # ------------------------------------------------------------ queries
 
@@ -98,6 +101,10 @@ class ShareState:
         """The same state with `session`."""
         return replace(self, session=session)
 
+    def with_request(self, request: AccessRequest | None) -> Self:
+        """The same state with `request`."""
+        return replace(self, request=request)
+
     def with_links(self, links: Iterable[ViewerLink]) -> Self:
         """The same state with `links` added or replaced by id."""
         merged = dict(self.links)
@@ -125,12 +132,14 @@ class ShareState:
             "session": self.session.as_dict() if self.session else None,
             "links": [link.as_dict() for link in self.links.values()],
             "disabled_cameras": sorted(self.disabled_cameras),
+            "request": self.request.as_dict() if self.request else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Read back what `as_dict` wrote; raises on anything malformed."""
         session = data.get("session")
+        request = data.get("request")
         links = [ViewerLink.from_dict(item) for item in data.get("links", [])]
         return cls(
             session=Session.from_dict(session) if session is not None else None,
@@ -138,4 +147,5 @@ class ShareState:
             disabled_cameras=frozenset(
                 str(c) for c in data.get("disabled_cameras", [])
             ),
+            request=AccessRequest.from_dict(request) if request is not None else None,
         )
