@@ -7,5 +7,6 @@
 - `viewers`: MJPEG viewers that count parts and sample latency cheaply.
 - `harness`: a real Home Assistant with cameras and one agreement, also used by
   `tests/realhass`.
-- `run`, `report`: the benchmark itself and its table.
+- `run`: the benchmark itself; `results`: what a run measured; `report`: its
+  table and CSV (reads `results`, not `run`).
 """
