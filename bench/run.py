@@ -1,9 +1,9 @@
 """The benchmark: this integration's proxy against Home Assistant core's.
 
 One real Home Assistant (loopback, temporary config dir) with one stamped
-MJPEG camera (`bench.camera`, its own process) added through core's `mjpeg`
-config flow, and one agreement over it. In the same run, for each number of
-viewers N, N viewers read the camera through
+MJPEG camera (`testbed.cameras.standalone`, its own process) added through
+core's `mjpeg` config flow, and one agreement over it. In the same run, for
+each number of viewers N, N viewers read the camera through
 
 - ours: `/api/school_emergency_share/view/{token}/mjpeg/{camera}` during an
   active session, each viewer with its own standing link, and
@@ -36,19 +36,22 @@ from typing import Final
 
 import aiohttp
 
-from demo.processes import LOOPBACK, DemoError, free_port
-
-from . import procs, report
-from .camera import StampedCamera
-from .harness import Deployment, Link, RealHass
-from .results import LoadResult, Results, Settings, StallResult
-from .viewers import (
+from testbed import procfs
+from testbed.cameras import Picture
+from testbed.cameras.standalone import CameraProcess
+from testbed.deployment import START_TIMEOUT, Deployment, Link, scratch_hass
+from testbed.errors import SetupError
+from testbed.net import LOOPBACK, free_port
+from testbed.viewers import (
     StalledViewer,
     Viewer,
     ViewerError,
     first_frame_seconds,
     retry_until_admitted,
 )
+
+from . import report
+from .results import LoadResult, Results, Settings, StallResult
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS_DIR: Final = REPO_ROOT / "bench-results"
@@ -104,14 +107,20 @@ class Bench:
         self.settings = settings
         self.workdir = workdir
         self.results = Results(settings, datetime.now(UTC), machine_facts())
-        self.camera = StampedCamera(
+        self.camera = CameraProcess(
             free_port(),
-            size=settings.camera_size,
-            fps=settings.camera_fps,
-            quality=settings.camera_quality,
+            Picture(
+                size=settings.camera_size,
+                fps=settings.camera_fps,
+                quality=settings.camera_quality,
+                stamped=True,
+            ),
+            # A stream starts with the next frame made, so the first one's
+            # stamp says when it was sent, not when an earlier one was.
+            latest_on_connect=False,
             log=workdir / "camera.log",
         )
-        self.hass = RealHass(workdir / "config", log_level="warning")
+        self.hass = scratch_hass(workdir / "config", log_level="warning")
         self.deployment: Deployment | None = None
         self.entity = ""
         self.links: list[Link] = []
@@ -129,14 +138,14 @@ class Bench:
     def dep(self) -> Deployment:
         """The deployment (after set-up)."""
         if self.deployment is None:
-            raise DemoError("Home Assistant is not set up")
+            raise SetupError("Home Assistant is not set up")
         return self.deployment
 
     @property
     def session(self) -> aiohttp.ClientSession:
         """The viewers' HTTP session."""
         if self.http is None:
-            raise DemoError("no HTTP session")
+            raise SetupError("no HTTP session")
         return self.http
 
     def url(self, proxy: str, index: int) -> tuple[str, dict[str, str]]:
@@ -153,7 +162,7 @@ class Bench:
         deadline = time.monotonic() + IDLE_TIMEOUT
         while self.hass.ffmpeg_readers():
             if time.monotonic() > deadline:
-                raise DemoError(
+                raise SetupError(
                     f"Home Assistant's ffmpeg reader still runs {IDLE_TIMEOUT:g} s"
                     " after the last viewer left"
                 )
@@ -180,7 +189,7 @@ class Bench:
                     await _first_part(proxy, viewer, task)
         except TimeoutError as err:
             await self.stop_viewers(tasks)
-            raise DemoError(
+            raise SetupError(
                 f"{n} {proxy} viewers did not all get a first frame in 30 s"
             ) from err
         except BaseException:
@@ -202,7 +211,7 @@ class Bench:
         self.say(f"starting the stamped camera ({self.settings.camera_size})")
         await self.camera.start()
         self.say("starting Home Assistant")
-        await self.hass.start()
+        await self.hass.boot(START_TIMEOUT)
         self.deployment = await Deployment.create(self.hass)
         dep = self.dep
         self.entity = await dep.add_mjpeg_camera(
@@ -227,7 +236,7 @@ class Bench:
 
     async def idle(self) -> None:
         """Home Assistant with nothing to do: CPU and memory."""
-        sampler = procs.TreeSampler(self.hass.pid)
+        sampler = procfs.TreeSampler(self.hass.pid)
         sampler.start()
         await asyncio.sleep(self.settings.idle_window)
         samples = await sampler.stop()
@@ -242,10 +251,10 @@ class Bench:
         viewers, tasks = await self.start_viewers(proxy, n)
         try:
             await asyncio.sleep(settings.warmup)
-            sampler = procs.TreeSampler(self.hass.pid)
+            sampler = procfs.TreeSampler(self.hass.pid)
             sampler.start()
             client0 = time.process_time()
-            camera0 = procs.own_cpu_seconds(self.camera.pid)
+            camera0 = procfs.own_cpu_seconds(self.camera.pid)
             start = time.monotonic()
             open_counts = []
             for _ in range(4):
@@ -253,7 +262,7 @@ class Bench:
                 open_counts.append((await self.camera.stats())["open_connections"])
             stop = time.monotonic()
             client = time.process_time() - client0
-            camera = procs.own_cpu_seconds(self.camera.pid) - camera0
+            camera = procfs.own_cpu_seconds(self.camera.pid) - camera0
             samples = await sampler.stop()
             after = await self.camera.stats()
             failed = sum(1 for task in tasks if task.done())
@@ -378,7 +387,7 @@ class Bench:
             await asyncio.sleep(0.3)  # the viewer is refused (403) a few times
             if waiting.done():
                 waiting.result()
-                raise DemoError("the standing link opened with no session active")
+                raise SetupError("the standing link opened with no session active")
             alarm = time.monotonic()
             await dep.set_state(FIRE_ALARM, "on")
             admission = await waiting
@@ -429,7 +438,7 @@ class Bench:
             await self.http.close()
         if self.deployment is not None:
             await self.deployment.close()
-        with contextlib.suppress(DemoError):
+        with contextlib.suppress(SetupError):
             await self.hass.stop()
         await self.camera.stop()
 
@@ -490,8 +499,8 @@ class _StallWatch:
         """Record each socket's kernel queues; returns their sizes."""
         port, result, sizes = self.bench.hass.port, self.result, []
         for number, viewer in enumerate(self.sockets):
-            server = procs.tcp_queues(port, viewer.local_port)
-            client = procs.tcp_queues(viewer.local_port, port)
+            server = procfs.tcp_queues(port, viewer.local_port)
+            client = procfs.tcp_queues(viewer.local_port, port)
             if server is None or server[2] != TCP_ESTABLISHED:
                 result.socket_closed_after.setdefault(number, now - self.opened)
                 continue
@@ -541,9 +550,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def preflight() -> None:
     """Refuse early what cannot work here."""
     if shutil.which("ffmpeg") is None:
-        raise DemoError("ffmpeg is missing; run scripts/setup")
+        raise SetupError("ffmpeg is missing; run scripts/setup")
     if not Path("/proc/self/stat").exists():
-        raise DemoError("/proc is needed to measure CPU and memory")
+        raise SetupError("/proc is needed to measure CPU and memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -556,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         preflight()
-    except DemoError as err:
+    except SetupError as err:
         print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
         return 1
     workdir = Path(tempfile.mkdtemp(prefix="ses-bench-"))
@@ -565,11 +574,11 @@ def main(argv: list[str] | None = None) -> int:
     log = args.out / f"{report.file_stem(bench.results)}.hass.log"
     try:
         results = asyncio.run(bench.run())
-    except (DemoError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
+    except (SetupError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
         message = str(err) or repr(err)
         print(f"\033[31merror:\033[0m {message}", file=sys.stderr)
         print(
-            f"kept {workdir}; Home Assistant's log is {bench.hass.process.log_file}",
+            f"kept {workdir}; Home Assistant's log is {bench.hass.log_file}",
             file=sys.stderr,
         )
         failed = True
@@ -582,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\033[31merror:\033[0m unexpected {type(err).__name__}: {err}"
             f" (kept {workdir}; Home Assistant's log is"
-            f" {bench.hass.process.log_file})",
+            f" {bench.hass.log_file})",
             file=sys.stderr,
         )
         failed = True

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.school_emergency_share import camera_streams, views
 from custom_components.school_emergency_share.const import DOMAIN
-from tests.support.cameras import H264Camera, MjpegCamera, RtspCamera
+from testbed.cameras import H264HttpCamera, MjpegCamera, Picture, RtspCamera
 
 from .common import async_call, async_setup_agreement, events_named, manager_of
 from .viewing import (
@@ -54,14 +54,14 @@ def short_linger(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def mjpeg_camera(socket_enabled: None) -> AsyncGenerator[MjpegCamera]:
     """An MJPEG IP camera at 10 fps."""
-    async with MjpegCamera(fps=10) as camera:
+    async with MjpegCamera(Picture(fps=10)) as camera:
         yield camera
 
 
 @pytest.fixture
-async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264Camera]:
+async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264HttpCamera]:
     """An H.264 camera that accepts one client at a time."""
-    async with H264Camera(fps=10, respawn=True) as camera:
+    async with H264HttpCamera(Picture(fps=10), respawn=True) as camera:
         yield camera
 
 
@@ -69,12 +69,13 @@ async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264Camera]:
 async def setup(
     hass: HomeAssistant,
     mjpeg_camera: MjpegCamera,
-    h264_camera: H264Camera,
+    h264_camera: H264HttpCamera,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> AsyncGenerator[tuple[MockConfigEntry, Client]]:
     """An active session over both cameras, and a police client."""
     await async_setup_stream_cameras(
-        hass, {"Gym MJPEG": mjpeg_camera.url, "Hall H264": h264_camera.url}
+        hass,
+        {"Gym MJPEG": mjpeg_camera.stream_url, "Hall H264": h264_camera.stream_url},
     )
     assert await async_setup_component(hass, DOMAIN, {})
     client = await hass_client_no_auth()
@@ -127,7 +128,7 @@ async def test_many_viewers_cost_one_camera_connection(
 
 async def test_h264_camera_taking_one_client_serves_ten_viewers(
     setup: tuple[MockConfigEntry, Client],
-    h264_camera: H264Camera,
+    h264_camera: H264HttpCamera,
     hass: HomeAssistant,
 ) -> None:
     """A camera that accepts a single connection still feeds every viewer."""
@@ -268,7 +269,7 @@ async def test_rtsp_camera_is_read_with_the_transport_it_is_configured_for(
     async with RtspCamera() as rtsp:
         await async_setup_stream_cameras(
             hass,
-            {"Stairs RTSP": rtsp.url},
+            {"Stairs RTSP": rtsp.stream_url},
             {"Stairs RTSP": {"rtsp_transport": "udp"}},
         )
         assert await async_setup_component(hass, DOMAIN, {})

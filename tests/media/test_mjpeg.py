@@ -26,7 +26,7 @@ from custom_components.school_emergency_share.media import (
     part,
     stream,
 )
-from tests.support.cameras import LOOPBACK, free_port
+from testbed.net import LOOPBACK, free_port
 
 from .conftest import eventually
 from .fakes import FakeCamera

@@ -24,16 +24,16 @@ from custom_components.school_emergency_share.media import (
     SourceError,
     Subscription,
 )
-from tests.support.cameras import (
-    FFMPEG,
-    H264Camera,
+from testbed import procfs
+from testbed.cameras import (
+    H264HttpCamera,
     MjpegCamera,
+    Picture,
     RtspCamera,
-    child_processes,
-    free_port,
-    process_state,
     sample_jpegs,
 )
+from testbed.cameras.pictures import FFMPEG
+from testbed.net import free_port
 
 from .conftest import eventually, other_tasks
 
@@ -66,7 +66,7 @@ class Ffmpegs:
 @pytest.fixture(autouse=True)
 def no_ffmpeg_left_behind() -> Iterator[None]:
     yield
-    leftovers = child_processes("ffmpeg")
+    leftovers = procfs.own_children("ffmpeg")
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -91,7 +91,7 @@ def jpeg_size(jpeg: bytes) -> tuple[int, int]:
 
 def exited(pid: int) -> bool:
     """Whether process `pid` is gone (and reaped)."""
-    return process_state(pid) is None
+    return procfs.state(pid) is None
 
 
 def ffmpeg_tasks() -> list[asyncio.Task[object]]:
@@ -154,8 +154,8 @@ def test_extra_input_args_override_the_defaults() -> None:
 async def test_twenty_viewers_of_an_mjpeg_camera_open_one_connection(
     hubs: list[CameraHub],
 ) -> None:
-    async with MjpegCamera(fps=10) as camera:
-        ffmpegs = Ffmpegs(camera.url)
+    async with MjpegCamera(Picture(fps=10)) as camera:
+        ffmpegs = Ffmpegs(camera.stream_url)
         hub = CameraHub("gym", ffmpegs, **FAST_RETRY)
         hubs.append(hub)
         subs = [hub.subscribe() for _ in range(20)]
@@ -165,7 +165,7 @@ async def test_twenty_viewers_of_an_mjpeg_camera_open_one_connection(
         assert min(counts) >= 8, counts  # 10 fps
         assert camera.connections_opened == 1
         assert camera.open_connections == 1
-        assert len(child_processes("ffmpeg")) == 1
+        assert len(procfs.own_children("ffmpeg")) == 1
         assert hub.connections_opened == 1
         await hub.stop()
         await eventually(lambda: camera.open_connections == 0, timeout=2)
@@ -176,8 +176,8 @@ async def test_twenty_viewers_of_a_one_client_h264_camera_all_see_it(
 ) -> None:
     # This camera accepts a single client, ever: a second upstream connection
     # would be refused and the hub would go offline.
-    async with H264Camera(fps=10, respawn=False) as camera:
-        hub = CameraHub("hall", Ffmpegs(camera.url), **FAST_RETRY)
+    async with H264HttpCamera(Picture(fps=10), respawn=False) as camera:
+        hub = CameraHub("hall", Ffmpegs(camera.stream_url), **FAST_RETRY)
         hubs.append(hub)
         subs = [hub.subscribe() for _ in range(20)]
         await asyncio.gather(*(sub.next_frame(5) for sub in subs))
@@ -191,9 +191,9 @@ async def test_twenty_viewers_of_a_one_client_h264_camera_all_see_it(
 
 
 async def test_an_rtsp_camera_is_read_through_ffmpeg(hubs: list[CameraHub]) -> None:
-    async with RtspCamera(fps=10) as camera:
+    async with RtspCamera(Picture(fps=10)) as camera:
         # rtsp-server-perl has no RTP-over-TCP, so override the default.
-        ffmpegs = Ffmpegs(camera.url, extra_input_args={"rtsp_transport": "udp"})
+        ffmpegs = Ffmpegs(camera.stream_url, extra_input_args={"rtsp_transport": "udp"})
         hub = CameraHub("lobby", ffmpegs, **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
@@ -205,12 +205,12 @@ async def test_an_rtsp_camera_is_read_through_ffmpeg(hubs: list[CameraHub]) -> N
 
 async def test_frames_are_scaled_down_to_viewer_width_and_never_up() -> None:
     async with MjpegCamera(jpegs=sample_jpegs(4, "1280x720")) as big:
-        source = FfmpegSource(FFMPEG, big.url, max_width=640)
+        source = FfmpegSource(FFMPEG, big.stream_url, max_width=640)
         jpeg = await anext(source.frames())
         await source.aclose()
         assert jpeg_size(jpeg) == (640, 360)
     async with MjpegCamera(jpegs=sample_jpegs(4, "320x240")) as small:
-        source = FfmpegSource(FFMPEG, small.url, max_width=960)
+        source = FfmpegSource(FFMPEG, small.stream_url, max_width=960)
         jpeg = await anext(source.frames())
         await source.aclose()
         assert jpeg_size(jpeg) == (320, 240)
@@ -220,8 +220,8 @@ async def test_a_camera_killed_mid_stream_goes_offline_then_live_again(
     hubs: list[CameraHub],
 ) -> None:
     statuses: list[CameraStatus] = []
-    async with MjpegCamera(fps=10) as camera:
-        ffmpegs = Ffmpegs(camera.url)
+    async with MjpegCamera(Picture(fps=10)) as camera:
+        ffmpegs = Ffmpegs(camera.stream_url)
         hub = CameraHub("yard", ffmpegs, on_status=statuses.append, **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
@@ -234,7 +234,7 @@ async def test_a_camera_killed_mid_stream_goes_offline_then_live_again(
         retries = hub.connections_opened - attempts_at_outage
         # Backoff 0.1, 0.2, 0.4, 0.8: a handful of tries, not a storm.
         assert 2 <= retries <= 4, retries
-        assert len(child_processes("ffmpeg")) <= 1
+        assert len(procfs.own_children("ffmpeg")) <= 1
 
         await camera.revive()
         await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=5)
@@ -247,14 +247,14 @@ async def test_a_camera_killed_mid_stream_goes_offline_then_live_again(
         ]
         assert camera.open_connections == 1
         await hub.stop()
-    assert all(process_state(pid) is None for pid in ffmpegs.pids)
+    assert all(procfs.state(pid) is None for pid in ffmpegs.pids)
 
 
 async def test_a_hung_camera_is_dropped_after_frame_timeout_and_read_again(
     hubs: list[CameraHub],
 ) -> None:
-    async with MjpegCamera(fps=10) as camera:
-        ffmpegs = Ffmpegs(camera.url)
+    async with MjpegCamera(Picture(fps=10)) as camera:
+        ffmpegs = Ffmpegs(camera.stream_url)
         hub = CameraHub("stairs", ffmpegs, frame_timeout=0.6, **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
@@ -263,19 +263,19 @@ async def test_a_hung_camera_is_dropped_after_frame_timeout_and_read_again(
 
         camera.paused = True  # the connection stays open, nothing arrives
         await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=3)
-        assert process_state(hung_pid) is None  # the stuck ffmpeg is gone
+        assert procfs.state(hung_pid) is None  # the stuck ffmpeg is gone
 
         camera.paused = False
         await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=5)
         assert await sub.next_frame(2) is not None
-        assert len(child_processes("ffmpeg")) == 1
+        assert len(procfs.own_children("ffmpeg")) == 1
 
 
 async def test_ffmpeg_killed_from_outside_is_replaced_and_viewers_continue(
     hubs: list[CameraHub],
 ) -> None:
-    async with MjpegCamera(fps=10) as camera:
-        ffmpegs = Ffmpegs(camera.url)
+    async with MjpegCamera(Picture(fps=10)) as camera:
+        ffmpegs = Ffmpegs(camera.stream_url)
         hub = CameraHub("office", ffmpegs, **FAST_RETRY)
         hubs.append(hub)
         subs = [hub.subscribe() for _ in range(3)]
@@ -288,8 +288,8 @@ async def test_ffmpeg_killed_from_outside_is_replaced_and_viewers_continue(
 
         assert min(counts) >= 5, counts
         assert all(not sub.closed for sub in subs)
-        assert process_state(first_pid) is None  # reaped, not a zombie
-        assert child_processes("ffmpeg") == [ffmpegs.pids[1]]
+        assert procfs.state(first_pid) is None  # reaped, not a zombie
+        assert procfs.own_children("ffmpeg") == [ffmpegs.pids[1]]
         assert camera.connections_opened == 2
         assert hub.status is CameraStatus.LIVE
 
@@ -297,8 +297,8 @@ async def test_ffmpeg_killed_from_outside_is_replaced_and_viewers_continue(
 async def test_ffmpeg_exits_once_the_last_viewer_leaves_and_linger_passes(
     hubs: list[CameraHub],
 ) -> None:
-    async with MjpegCamera(fps=10) as camera:
-        ffmpegs = Ffmpegs(camera.url)
+    async with MjpegCamera(Picture(fps=10)) as camera:
+        ffmpegs = Ffmpegs(camera.stream_url)
         hub = CameraHub("library", ffmpegs, linger=0.3)
         hubs.append(hub)
         sub = hub.subscribe()
@@ -307,20 +307,20 @@ async def test_ffmpeg_exits_once_the_last_viewer_leaves_and_linger_passes(
 
         hub.unsubscribe(sub)
         await asyncio.sleep(0.1)
-        assert process_state(pid) not in (None, "Z")  # lingering
+        assert procfs.state(pid) not in (None, "Z")  # lingering
         took = await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=3)
 
         assert took < 1.0
-        assert process_state(pid) is None
-        assert child_processes("ffmpeg") == []
+        assert procfs.state(pid) is None
+        assert procfs.own_children("ffmpeg") == []
         await eventually(lambda: camera.open_connections == 0, timeout=2)
 
 
 async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
     hubs: list[CameraHub],
 ) -> None:
-    async with MjpegCamera(fps=10) as camera:
-        ffmpegs = Ffmpegs(camera.url)
+    async with MjpegCamera(Picture(fps=10)) as camera:
+        ffmpegs = Ffmpegs(camera.stream_url)
         hub = CameraHub("gym", ffmpegs, linger=0)
         hubs.append(hub)
         for cycle in range(50):
@@ -342,7 +342,7 @@ async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
             source._proc is None or source._proc.returncode is not None
             for source in ffmpegs.sources
         )
-        assert child_processes("ffmpeg") == []
+        assert procfs.own_children("ffmpeg") == []
         assert not ffmpeg_tasks()
         assert not [t for t in other_tasks() if t.get_name().startswith("camera hub")]
         await eventually(lambda: camera.open_connections == 0, timeout=2)
@@ -350,9 +350,9 @@ async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
 
 
 async def test_cancelling_a_consumer_mid_read_leaves_no_process() -> None:
-    async with MjpegCamera(fps=10) as camera:
+    async with MjpegCamera(Picture(fps=10)) as camera:
         for cancels in (1, 2):  # a second cancel lands in the cleanup itself
-            source = FfmpegSource(FFMPEG, camera.url)
+            source = FfmpegSource(FFMPEG, camera.stream_url)
             got = asyncio.Event()
 
             async def consume(source: FfmpegSource, got: asyncio.Event) -> None:
@@ -371,7 +371,7 @@ async def test_cancelling_a_consumer_mid_read_leaves_no_process() -> None:
 
             await eventually(functools.partial(exited, pid), timeout=3)
             await eventually(lambda: not ffmpeg_tasks(), timeout=3)
-        assert child_processes("ffmpeg") == []
+        assert procfs.own_children("ffmpeg") == []
 
 
 async def test_a_missing_ffmpeg_binary_leaves_the_camera_offline(
@@ -441,7 +441,7 @@ async def test_polling_source_fetches_stills_at_a_capped_rate(
 
 async def test_closing_a_source_while_ffmpeg_starts_leaves_no_process() -> None:
     async with MjpegCamera() as camera:
-        source = FfmpegSource(FFMPEG, camera.url)
+        source = FfmpegSource(FFMPEG, camera.stream_url)
 
         async def first_frame() -> bytes:
             return await anext(source.frames())
@@ -454,7 +454,7 @@ async def test_closing_a_source_while_ffmpeg_starts_leaves_no_process() -> None:
         assert source.pid is not None
         assert exited(source.pid)
 
-        closed_first = FfmpegSource(FFMPEG, camera.url)
+        closed_first = FfmpegSource(FFMPEG, camera.stream_url)
         await closed_first.aclose()
         with pytest.raises(SourceError, match="closed"):
             await anext(closed_first.frames())
@@ -480,8 +480,8 @@ async def test_a_camera_slower_than_the_cap_is_never_padded_with_repeats(
     hubs: list[CameraHub],
 ) -> None:
     """A 4 fps camera gives 4 frames a second, not 10: a repeat would look fresh."""
-    async with MjpegCamera(fps=4) as camera:
-        hub = CameraHub("slow", Ffmpegs(camera.url), **FAST_RETRY)
+    async with MjpegCamera(Picture(fps=4)) as camera:
+        hub = CameraHub("slow", Ffmpegs(camera.stream_url), **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
         assert await sub.next_frame(5) is not None

@@ -10,7 +10,7 @@ import secrets
 
 import pytest
 
-from bench.harness import URL_PREFIX
+from testbed.deployment import URL_PREFIX
 
 from .site import Site
 

@@ -15,6 +15,7 @@ of the size, and only the block centres are looked at.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Final
 
@@ -29,8 +30,13 @@ BAND: Final = 1 / 18
 MIN_CONTRAST: Final = 64
 """A block and its inverse must differ by at least this much (0-255)."""
 
-_jpeg = TurboJPEG()
 _WEIGHTS: Final = 1 << np.arange(BITS - 1, -1, -1, dtype=np.uint64)
+
+
+@functools.cache
+def _turbojpeg() -> TurboJPEG:
+    """libturbojpeg, loaded on first use (importing this module needs no codec)."""
+    return TurboJPEG()
 
 
 def now_ms() -> int:
@@ -53,7 +59,7 @@ def paint(frame: npt.NDArray[np.uint8], ms: int) -> None:
 def read(jpeg: bytes) -> int | None:
     """The stamp in a JPEG, or None if it cannot be read with confidence."""
     try:
-        gray = _jpeg.decode(jpeg, pixel_format=TJPF_GRAY, scaling_factor=(1, 4))
+        gray = _turbojpeg().decode(jpeg, pixel_format=TJPF_GRAY, scaling_factor=(1, 4))
     except (OSError, ValueError):
         return None
     height, width = gray.shape[:2]
