@@ -7,7 +7,8 @@ one per bit of the send time in milliseconds (modulo 2**32), and below it the
 same blocks inverted. Reading compares each block with its inverse, so a
 frame that lost the band (or a damaged one) reads as None rather than as a
 wrong time. Everything is relative to the picture's size, so any scale that
-keeps the aspect ratio reads back.
+keeps the aspect ratio reads back, and the blocks, far larger than a
+macroblock, survive H.264 too (`tests/testbed`): an RTSP camera can carry it.
 
 Reading is cheap on purpose: turbojpeg decodes the luminance only, at a quarter
 of the size, and only the block centres are looked at.

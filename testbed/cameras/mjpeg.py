@@ -266,6 +266,10 @@ class MjpegCamera:
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         generation = self._generation
+        # What this client saw already is decided as it connects.
+        seen = self.frames_made
+        if self.latest_on_connect and not self.paused:
+            seen = max(0, seen - 1)
         self.connections_opened += 1
         self.open_connections += 1
         transport = request.transport
@@ -279,9 +283,6 @@ class MjpegCamera:
         )
         try:
             await response.prepare(request)
-            seen = self.frames_made
-            if self.latest_on_connect and not self.paused:
-                seen = max(0, seen - 1)
             while (item := await self._next(seen, generation)) is not None:
                 seen, jpeg = item
                 await response.write(
