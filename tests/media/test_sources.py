@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 import contextlib
 import functools
+import itertools
 import logging
 import os
 import signal
@@ -37,7 +38,12 @@ from testbed.net import free_port
 
 from .conftest import eventually, other_tasks
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = pytest.mark.timeout(60)
+
+# Margins for a loaded two-core machine: a verdict is an order or a count of
+# events; these only bound how long a test waits for one.
+START = 20.0
+"""Seconds ffmpeg may take to start, probe and give a first frame."""
 
 FAST_RETRY: dict[str, Any] = {"backoff_initial": 0.1, "backoff_max": 0.8}
 
@@ -50,9 +56,12 @@ class Ffmpegs:
         self.url = url
         self.options = options
         self.sources: list[FfmpegSource] = []
+        self.made_at: list[float] = []
+        """Loop time of each call: each connection attempt."""
 
     def __call__(self) -> FfmpegSource:
         """A new source (the hub's factory)."""
+        self.made_at.append(asyncio.get_running_loop().time())
         source = FfmpegSource(FFMPEG, self.url, **self.options)
         self.sources.append(source)
         return source
@@ -108,6 +117,19 @@ async def count_frames(sub: Subscription, seconds: float) -> int:
     return count
 
 
+async def take_frames(sub: Subscription, count: int, timeout: float = START) -> None:
+    """Wait until `sub` has taken `count` more frames."""
+    async with asyncio.timeout(timeout):
+        for _ in range(count):
+            while await sub.next_frame(1) is None:
+                pass
+
+
+def published(hub: CameraHub) -> int:
+    """Frames the hub has handed out so far (the last one's sequence)."""
+    return hub.last_frame.seq if hub.last_frame is not None else 0
+
+
 def test_command_reads_rtsp_over_tcp_without_audio_at_capped_rate_and_size() -> None:
     command = FfmpegSource(
         "/usr/bin/ffmpeg", "rtsp://cam.local/stream1", fps=5, max_width=640, quality=7
@@ -159,16 +181,21 @@ async def test_twenty_viewers_of_an_mjpeg_camera_open_one_connection(
         hub = CameraHub("gym", ffmpegs, **FAST_RETRY)
         hubs.append(hub)
         subs = [hub.subscribe() for _ in range(20)]
-        await asyncio.gather(*(sub.next_frame(5) for sub in subs))
+        await asyncio.gather(*(take_frames(sub, 1) for sub in subs))
+        before = published(hub)
         counts = await asyncio.gather(*(count_frames(sub, 1.0) for sub in subs))
 
-        assert min(counts) >= 8, counts  # 10 fps
+        # Every viewer took every frame the one reader gave meanwhile, but for
+        # one at either end of its own second.
+        given = published(hub) - before
+        assert given > 0
+        assert min(counts) >= given - 2, (counts, given)
         assert camera.connections_opened == 1
         assert camera.open_connections == 1
         assert len(procfs.own_children("ffmpeg")) == 1
         assert hub.connections_opened == 1
         await hub.stop()
-        await eventually(lambda: camera.open_connections == 0, timeout=2)
+        await eventually(lambda: camera.open_connections == 0, timeout=10)
 
 
 async def test_twenty_viewers_of_a_one_client_h264_camera_all_see_it(
@@ -180,10 +207,13 @@ async def test_twenty_viewers_of_a_one_client_h264_camera_all_see_it(
         hub = CameraHub("hall", Ffmpegs(camera.stream_url), **FAST_RETRY)
         hubs.append(hub)
         subs = [hub.subscribe() for _ in range(20)]
-        await asyncio.gather(*(sub.next_frame(5) for sub in subs))
+        await asyncio.gather(*(take_frames(sub, 1) for sub in subs))
+        before = published(hub)
         counts = await asyncio.gather(*(count_frames(sub, 1.0) for sub in subs))
 
-        assert min(counts) >= 8, counts
+        given = published(hub) - before
+        assert given > 0
+        assert min(counts) >= given - 2, (counts, given)
         assert hub.connections_opened == 1
         assert hub.status is CameraStatus.LIVE
         assert camera.spawned == 1
@@ -197,8 +227,7 @@ async def test_an_rtsp_camera_is_read_through_ffmpeg(hubs: list[CameraHub]) -> N
         hub = CameraHub("lobby", ffmpegs, **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
-        assert await sub.next_frame(5) is not None
-        assert await count_frames(sub, 0.5) >= 3
+        await take_frames(sub, 4)
         assert hub.connections_opened == 1
         await hub.stop()
 
@@ -225,20 +254,21 @@ async def test_a_camera_killed_mid_stream_goes_offline_then_live_again(
         hub = CameraHub("yard", ffmpegs, on_status=statuses.append, **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
-        assert await sub.next_frame(5) is not None
+        await take_frames(sub, 1)
 
         await camera.kill()
-        await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=3)
-        attempts_at_outage = hub.connections_opened
-        await asyncio.sleep(1.0)
-        retries = hub.connections_opened - attempts_at_outage
-        # Backoff 0.1, 0.2, 0.4, 0.8: a handful of tries, not a storm.
-        assert 2 <= retries <= 4, retries
+        await eventually(lambda: len(ffmpegs.made_at) >= 4, timeout=START)
+        # Backoff 0.1, 0.2, 0.4…: tries further and further apart, not a
+        # storm. A sleep never ends early, so these hold however slow the box.
+        gaps = [b - a for a, b in itertools.pairwise(ffmpegs.made_at[1:4])]
+        assert gaps[0] >= 0.2, gaps
+        assert gaps[1] >= 0.4, gaps
+        assert hub.status is CameraStatus.OFFLINE
         assert len(procfs.own_children("ffmpeg")) <= 1
 
         await camera.revive()
-        await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=5)
-        assert await count_frames(sub, 0.5) >= 3
+        await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=START)
+        await take_frames(sub, 3)
         assert statuses[:4] == [
             CameraStatus.CONNECTING,
             CameraStatus.LIVE,
@@ -255,19 +285,20 @@ async def test_a_hung_camera_is_dropped_after_frame_timeout_and_read_again(
 ) -> None:
     async with MjpegCamera(Picture(fps=10)) as camera:
         ffmpegs = Ffmpegs(camera.stream_url)
-        hub = CameraHub("stairs", ffmpegs, frame_timeout=0.6, **FAST_RETRY)
+        # Long enough that a busy machine's pauses are not taken for a hang.
+        hub = CameraHub("stairs", ffmpegs, frame_timeout=2.0, **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
-        assert await sub.next_frame(5) is not None
-        (hung_pid,) = ffmpegs.pids
+        await take_frames(sub, 1)
+        hung_pid = ffmpegs.pids[-1]
 
         camera.paused = True  # the connection stays open, nothing arrives
-        await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=3)
+        await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=START)
         assert procfs.state(hung_pid) is None  # the stuck ffmpeg is gone
 
         camera.paused = False
-        await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=5)
-        assert await sub.next_frame(2) is not None
+        await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=START)
+        await take_frames(sub, 1)
         assert len(procfs.own_children("ffmpeg")) == 1
 
 
@@ -279,14 +310,13 @@ async def test_ffmpeg_killed_from_outside_is_replaced_and_viewers_continue(
         hub = CameraHub("office", ffmpegs, **FAST_RETRY)
         hubs.append(hub)
         subs = [hub.subscribe() for _ in range(3)]
-        await asyncio.gather(*(sub.next_frame(5) for sub in subs))
+        await asyncio.gather(*(take_frames(sub, 1) for sub in subs))
         (first_pid,) = ffmpegs.pids
 
         os.kill(first_pid, signal.SIGKILL)
-        await eventually(lambda: len(ffmpegs.pids) == 2, timeout=3)
-        counts = await asyncio.gather(*(count_frames(sub, 1.0) for sub in subs))
+        await eventually(lambda: len(ffmpegs.pids) == 2, timeout=START)
+        await asyncio.gather(*(take_frames(sub, 5) for sub in subs))
 
-        assert min(counts) >= 5, counts
         assert all(not sub.closed for sub in subs)
         assert procfs.state(first_pid) is None  # reaped, not a zombie
         assert procfs.own_children("ffmpeg") == [ffmpegs.pids[1]]
@@ -302,18 +332,17 @@ async def test_ffmpeg_exits_once_the_last_viewer_leaves_and_linger_passes(
         hub = CameraHub("library", ffmpegs, linger=0.3)
         hubs.append(hub)
         sub = hub.subscribe()
-        assert await sub.next_frame(5) is not None
+        await take_frames(sub, 1)
         (pid,) = ffmpegs.pids
 
         hub.unsubscribe(sub)
-        await asyncio.sleep(0.1)
-        assert procfs.state(pid) not in (None, "Z")  # lingering
-        took = await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=3)
+        took = await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=10)
 
-        assert took < 1.0
-        assert procfs.state(pid) is None
+        assert took >= 0.3  # it lingered first: a timer never fires early
+        assert hub.connections_opened == 1
+        await eventually(lambda: procfs.state(pid) is None, timeout=10)
         assert procfs.own_children("ffmpeg") == []
-        await eventually(lambda: camera.open_connections == 0, timeout=2)
+        await eventually(lambda: camera.open_connections == 0, timeout=10)
 
 
 async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
@@ -326,7 +355,7 @@ async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
         for cycle in range(50):
             sub = hub.subscribe()
             if cycle % 25 == 0:
-                assert await sub.next_frame(5) is not None
+                assert await sub.next_frame(START) is not None
             else:  # leave while ffmpeg starts, probes, or is just gone
                 await asyncio.sleep((cycle % 4) * 0.01)
             hub.unsubscribe(sub)
@@ -334,18 +363,25 @@ async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
                 await asyncio.sleep(0.02)
             # Otherwise back at once, and the producer lives on.
 
-        await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=5)
+        await eventually(lambda: hub.status is CameraStatus.IDLE, timeout=10)
         assert len(ffmpegs.sources) >= 10  # processes were started…
-        # …and reaped: asyncio sets a return code only after waitpid(). (A pid
-        # alone can be taken by another process once the 32768 wrap around.)
-        assert all(
-            source._proc is None or source._proc.returncode is not None
-            for source in ffmpegs.sources
-        )
+
+        # …and every one is reaped: asyncio sets a return code only after
+        # waitpid(). (A pid alone can be taken by another process once the
+        # 32768 wrap around.) Not necessarily by the time the hub says IDLE:
+        # a reader that retired while its successor was still waiting for it
+        # can still be closing then (test_hub's xfail; a fix is proposed).
+        def reaped() -> bool:
+            return all(
+                source._proc is None or source._proc.returncode is not None
+                for source in ffmpegs.sources
+            )
+
+        await eventually(reaped, timeout=10)
         assert procfs.own_children("ffmpeg") == []
         assert not ffmpeg_tasks()
         assert not [t for t in other_tasks() if t.get_name().startswith("camera hub")]
-        await eventually(lambda: camera.open_connections == 0, timeout=2)
+        await eventually(lambda: camera.open_connections == 0, timeout=10)
     assert other_tasks() == []
 
 
@@ -369,8 +405,8 @@ async def test_cancelling_a_consumer_mid_read_leaves_no_process() -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-            await eventually(functools.partial(exited, pid), timeout=3)
-            await eventually(lambda: not ffmpeg_tasks(), timeout=3)
+            await eventually(functools.partial(exited, pid), timeout=10)
+            await eventually(lambda: not ffmpeg_tasks(), timeout=10)
         assert procfs.own_children("ffmpeg") == []
 
 
@@ -388,7 +424,7 @@ async def test_a_missing_ffmpeg_binary_leaves_the_camera_offline(
     )
     hubs.append(hub)
     hub.subscribe()
-    await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=2)
+    await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=10)
 
 
 async def test_failures_are_reported_without_camera_credentials(
@@ -407,7 +443,7 @@ async def test_failures_are_reported_without_camera_credentials(
     hub = CameraHub("gym", lambda: FfmpegSource(FFMPEG, url), backoff_initial=0.05)
     hubs.append(hub)
     hub.subscribe()
-    await eventually(lambda: hub.connections_opened >= 2, timeout=5)
+    await eventually(lambda: hub.connections_opened >= 2, timeout=START)
     await hub.stop()
     assert "Camera gym is offline" in caplog.text
     assert "hunter2" not in caplog.text
@@ -426,15 +462,19 @@ async def test_polling_source_fetches_stills_at_a_capped_rate(
         hub = CameraHub("nurse-hall", lambda: PollingSource(still, fps=5))
         hubs.append(hub)
         sub = hub.subscribe()
-        frame = await sub.next_frame(2)
+        frame = await sub.next_frame(START)
         assert frame is not None
         assert frame.jpeg in camera.jpegs
-        before = camera.still_requests
+        loop = asyncio.get_running_loop()
+        before, started = camera.still_requests, loop.time()
         taken = await count_frames(sub, 1.0)
         polled = camera.still_requests - before
+        elapsed = loop.time() - started
 
-        assert 4 <= polled <= 7, polled  # 5 a second, not as fast as possible
-        assert taken >= 4
+        # 5 a second at most, not as fast as possible: a poll waits for the
+        # previous one and the rest of its fifth of a second (never less).
+        assert 0 < polled <= 5 * elapsed + 2, (polled, elapsed)
+        assert 0 < taken <= polled
         assert camera.connections_opened == 0  # stills only, no stream
         await hub.stop()
 
@@ -484,7 +524,11 @@ async def test_a_camera_slower_than_the_cap_is_never_padded_with_repeats(
         hub = CameraHub("slow", Ffmpegs(camera.stream_url), **FAST_RETRY)
         hubs.append(hub)
         sub = hub.subscribe()
-        assert await sub.next_frame(5) is not None
+        await take_frames(sub, 1)
+        made = camera.frames_made
         taken = await count_frames(sub, 2.0)
-        assert 6 <= taken <= 10, taken
+        made = camera.frames_made - made
+        # At most one frame out per frame in (two more: ffmpeg's pipe may hold
+        # one made before the count began); a padded rate would be 2.5 times.
+        assert 0 < taken <= made + 2, (taken, made)
         await hub.stop()
