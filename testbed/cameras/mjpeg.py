@@ -12,6 +12,11 @@ encoder.
 - `/still.jpg`: the latest frame.
 - `/stats`: the counters as JSON, for a camera in another process.
 
+One camera can also stand behind many camera entities (a district of hundreds
+of cameras from a few real sources): each entity gets its own URL,
+`stream_url_for(name)` (Home Assistant refuses the same URL twice), and the
+connections are also counted per name.
+
 Faults, for the tests: `kill()` drops every connection and refuses new ones
 (the camera lost power), `revive()` listens again on the same port, and
 `paused` keeps connections open with no frames (a hung camera).
@@ -20,10 +25,12 @@ Faults, for the tests: `kill()` drops every connection and refuses new ones
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncGenerator, Callable
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -97,6 +104,9 @@ class MjpegCamera:
         """Stream connections accepted since start."""
         self.open_connections = 0
         """Stream connections open now."""
+        self.connections_by_name: Counter[str] = Counter()
+        """Stream connections accepted since start, by `stream_url_for` name
+        ('' for `stream_url`)."""
         self.still_requests = 0
         self.paused = False
         """While True, open connections stay open but get no frames."""
@@ -146,16 +156,25 @@ class MjpegCamera:
         """The still image (`image/jpeg`)."""
         return f"http://{LOOPBACK}:{self.port}/still.jpg"
 
+    def stream_url_for(self, name: str) -> str:
+        """The same stream under a URL of its own, counted apart."""
+        return f"{self.stream_url}?camera={quote(name)}"
+
+    def still_url_for(self, name: str) -> str:
+        """The same still image under a URL of its own."""
+        return f"{self.still_url}?camera={quote(name)}"
+
     @property
     def alive(self) -> bool:
         """Whether the camera accepts connections."""
         return self._site is not None
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         """The counters, as `/stats` serves them."""
         return {
             "connections_opened": self.connections_opened,
             "open_connections": self.open_connections,
+            "connections_by_name": dict(self.connections_by_name),
             "frames": self.frames_made,
             "frame_bytes": len(self.frame or b""),
             "still_requests": self.still_requests,
@@ -271,6 +290,7 @@ class MjpegCamera:
         if self.latest_on_connect and not self.paused:
             seen = max(0, seen - 1)
         self.connections_opened += 1
+        self.connections_by_name[request.query.get("camera", "")] += 1
         self.open_connections += 1
         transport = request.transport
         if transport is not None:

@@ -86,3 +86,21 @@ async def test_a_new_client_gets_the_latest_frame_or_waits_for_the_next() -> Non
             assert isinstance(part, BodyPartReader)
             assert await part.read() == expected
             assert camera.connections_opened == camera.open_connections == 1
+
+
+async def test_one_source_behind_many_cameras_counts_each_apart() -> None:
+    """A district's many camera entities on a few real sources."""
+    async with MjpegCamera() as camera, aiohttp.ClientSession() as http:
+        urls = [camera.stream_url_for(f"camera.room_{n}") for n in range(3)]
+        assert len(set(urls)) == 3  # Home Assistant refuses a URL twice
+        for url in [*urls, urls[0]]:
+            async with http.get(url) as response:
+                await response.content.readuntil(b"\r\n\r\n")
+        async with http.get(camera.still_url_for("camera.room_1")) as response:
+            assert await response.read() in camera.jpegs
+    assert camera.connections_by_name == {
+        "camera.room_0": 2,
+        "camera.room_1": 1,
+        "camera.room_2": 1,
+    }
+    assert camera.connections_opened == 4
