@@ -264,7 +264,7 @@ async def test_mjpeg_stream_carries_capture_time_of_each_frame(
     "end",
     ["revoke_one", "revoke_all", "deactivate", "camera_switch_off", "options_shrink"],
 )
-async def test_open_stream_closes_within_a_second(
+async def test_open_stream_closes_when_access_ends(
     hass: HomeAssistant, active: Any, client: Client, end: str
 ) -> None:
     """Revocation, session end and scope changes close open streams at once.
