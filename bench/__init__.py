@@ -1,11 +1,10 @@
-"""Measuring instruments: the proxy benchmark (`python -m bench`, `scripts/bench`).
+"""The proxy benchmark (`python -m bench`, `scripts/bench`).
 
-- `stamp`: the send time written into a frame's pixels, and read back.
-- `camera`: a synthetic MJPEG camera (its own process) that stamps its frames
-  and counts its connections.
-- `procs`: CPU, memory and descriptors of a process and its children, from /proc.
-- `viewers`: MJPEG viewers that count parts and sample latency cheaply.
-- `harness`: a real Home Assistant with cameras and one agreement, also used by
-  `tests/realhass`.
-- `run`, `report`: the benchmark itself and its table.
+- `run`: the benchmark itself: a real Home Assistant, a stamped camera in its
+  own process, viewers through this integration's proxy and core's.
+- `results`: what a run measured.
+- `report`: the table (as printed and pasted into README.md) and the CSV.
+
+The camera, Home Assistant, the viewers and the /proc readings come from
+`testbed`, which the tests and the demo share.
 """

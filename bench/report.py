@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 if TYPE_CHECKING:
-    from .run import LoadResult, Results, StallResult
+    from .results import LoadResult, Results, StallResult
 
 MIB: Final = 1024 * 1024
 CPU_TARGET_N: Final = 20

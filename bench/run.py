@@ -1,9 +1,9 @@
 """The benchmark: this integration's proxy against Home Assistant core's.
 
 One real Home Assistant (loopback, temporary config dir) with one stamped
-MJPEG camera (`bench.camera`, its own process) added through core's `mjpeg`
-config flow, and one agreement over it. In the same run, for each number of
-viewers N, N viewers read the camera through
+MJPEG camera (`testbed.cameras.standalone`, its own process) added through
+core's `mjpeg` config flow, and one agreement over it. In the same run, for
+each number of viewers N, N viewers read the camera through
 
 - ours: `/api/school_emergency_share/view/{token}/mjpeg/{camera}` during an
   active session, each viewer with its own standing link, and
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import math
 import os
@@ -37,18 +36,22 @@ from typing import Final
 
 import aiohttp
 
-from demo.processes import LOOPBACK, DemoError, free_port
-
-from . import procs, report
-from .camera import StampedCamera
-from .harness import Deployment, Link, RealHass
-from .viewers import (
+from testbed import procfs
+from testbed.cameras import Picture
+from testbed.cameras.standalone import CameraProcess
+from testbed.deployment import START_TIMEOUT, Deployment, Link, scratch_hass
+from testbed.errors import SetupError
+from testbed.net import LOOPBACK, free_port
+from testbed.viewers import (
     StalledViewer,
     Viewer,
     ViewerError,
     first_frame_seconds,
     retry_until_admitted,
 )
+
+from . import report
+from .results import LoadResult, Results, Settings, StallResult
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS_DIR: Final = REPO_ROOT / "bench-results"
@@ -62,139 +65,6 @@ STALL_OBSERVE: Final = 20.0
 TCP_ESTABLISHED: Final = "01"
 STEADY: Final = 0.5
 """Seconds the stalled sockets' queues must stay put to count as backed up."""
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """How much to measure."""
-
-    quick: bool
-    counts: tuple[int, ...]
-    window: float
-    """Seconds of each measured window."""
-    warmup: float
-    """Seconds between the last viewer's first frame and the window."""
-    reps: int
-    """Repetitions of first-frame and fire-alarm measurements."""
-    close_viewers: int
-    healthy_viewers: int
-    stalled_viewers: int
-    idle_window: float
-    camera_size: str = "1280x720"
-    camera_fps: float = 10.0
-    camera_quality: int = 85
-    keep: bool = False
-
-    @classmethod
-    def full(cls, *, keep: bool = False) -> Settings:
-        """The full run (under 10 minutes on 2 cores)."""
-        return cls(
-            quick=False,
-            counts=(1, 5, 10, 20, 40),
-            window=15.0,
-            warmup=3.0,
-            reps=5,
-            close_viewers=40,
-            healthy_viewers=10,
-            stalled_viewers=5,
-            idle_window=5.0,
-            keep=keep,
-        )
-
-    @classmethod
-    def quick_run(cls, *, keep: bool = False) -> Settings:
-        """A smoke run (under 2 minutes)."""
-        return cls(
-            quick=True,
-            counts=(1, 5),
-            window=4.0,
-            warmup=1.5,
-            reps=2,
-            close_viewers=5,
-            healthy_viewers=4,
-            stalled_viewers=2,
-            idle_window=2.0,
-            keep=keep,
-        )
-
-
-@dataclass(slots=True)
-class LoadResult:
-    """One proxy under N viewers for one window."""
-
-    proxy: str
-    n: int
-    upstream_open: int
-    """Most camera connections open at once during the window."""
-    upstream_opened: int
-    """Camera connections opened from the first viewer to the window's end."""
-    window_s: float
-    cpu_s: float
-    ha_cpu_s: float
-    """Home Assistant's own share of `cpu_s` (the rest is its ffmpeg)."""
-    fps: list[float]
-    """Parts per viewer per whole second of the window, every viewer."""
-    latencies_ms: list[float]
-    unreadable_stamps: int
-    ha_rss: float
-    children_rss: float
-    children: int
-    client_cpu_s: float
-    camera_cpu_s: float
-    failed_viewers: int
-
-    @property
-    def cpu_per_viewer_minute(self) -> float:
-        """CPU seconds of Home Assistant and its children per viewer-minute."""
-        return self.cpu_s / (self.n * self.window_s / 60)
-
-
-@dataclass(slots=True)
-class StallResult:
-    """Viewers that stop reading, next to healthy ones."""
-
-    stalled: int
-    healthy: int
-    baseline_fps: list[float] = field(default_factory=list)
-    stalled_fps: list[float] = field(default_factory=list)
-    """Healthy viewers' fps while the stalled ones were connected."""
-    baseline_rss: float = math.nan
-    backed_up_rss: float = math.nan
-    """Home Assistant's RSS while the stalled sockets were full."""
-    send_queue: dict[int, int] = field(default_factory=dict)
-    """Bytes in Home Assistant's kernel send queue per stalled viewer (last)."""
-    receive_queue: dict[int, int] = field(default_factory=dict)
-    backed_up_after: float | None = None
-    stream_ended_after: list[float | None] = field(default_factory=list)
-    """Seconds until the audit log recorded each stream's end."""
-    end_reasons: dict[str, str | None] = field(default_factory=dict)
-    socket_closed_after: dict[int, float] = field(default_factory=dict)
-    """Seconds until Home Assistant's side of each socket left ESTABLISHED."""
-    observed: float = 0.0
-
-
-@dataclass(slots=True)
-class Results:
-    """Everything measured, with where and when."""
-
-    settings: Settings
-    started: datetime
-    machine: dict[str, str] = field(default_factory=dict)
-    loadavg: list[tuple[float, float, float]] = field(default_factory=list)
-    idle_cpu_pct: float = 0.0
-    idle_rss: float = 0.0
-    loads: list[LoadResult] = field(default_factory=list)
-    first_frame: dict[str, list[float]] = field(default_factory=dict)
-    """`ours cold`, `ours warm`, `core cold`, `core warm` → seconds."""
-    fire_alarm: list[tuple[float, float, int]] = field(default_factory=list)
-    """(seconds to admitted, seconds to first frame, attempts) per trial."""
-    close_n: int = 0
-    close_after: list[float] = field(default_factory=list)
-    """Seconds from sending `deactivate` to each stream's end."""
-    close_not_closed: int = 0
-    deactivate_answered: float = 0.0
-    stall: StallResult | None = None
-    duration_s: float = 0.0
 
 
 async def _first_part(proxy: str, viewer: Viewer, task: asyncio.Task[object]) -> None:
@@ -237,14 +107,20 @@ class Bench:
         self.settings = settings
         self.workdir = workdir
         self.results = Results(settings, datetime.now(UTC), machine_facts())
-        self.camera = StampedCamera(
+        self.camera = CameraProcess(
             free_port(),
-            size=settings.camera_size,
-            fps=settings.camera_fps,
-            quality=settings.camera_quality,
+            Picture(
+                size=settings.camera_size,
+                fps=settings.camera_fps,
+                quality=settings.camera_quality,
+                stamped=True,
+            ),
+            # A stream starts with the next frame made, so the first one's
+            # stamp says when it was sent, not when an earlier one was.
+            latest_on_connect=False,
             log=workdir / "camera.log",
         )
-        self.hass = RealHass(workdir / "config", log_level="warning")
+        self.hass = scratch_hass(workdir / "config", log_level="warning")
         self.deployment: Deployment | None = None
         self.entity = ""
         self.links: list[Link] = []
@@ -262,14 +138,14 @@ class Bench:
     def dep(self) -> Deployment:
         """The deployment (after set-up)."""
         if self.deployment is None:
-            raise DemoError("Home Assistant is not set up")
+            raise SetupError("Home Assistant is not set up")
         return self.deployment
 
     @property
     def session(self) -> aiohttp.ClientSession:
         """The viewers' HTTP session."""
         if self.http is None:
-            raise DemoError("no HTTP session")
+            raise SetupError("no HTTP session")
         return self.http
 
     def url(self, proxy: str, index: int) -> tuple[str, dict[str, str]]:
@@ -286,7 +162,7 @@ class Bench:
         deadline = time.monotonic() + IDLE_TIMEOUT
         while self.hass.ffmpeg_readers():
             if time.monotonic() > deadline:
-                raise DemoError(
+                raise SetupError(
                     f"Home Assistant's ffmpeg reader still runs {IDLE_TIMEOUT:g} s"
                     " after the last viewer left"
                 )
@@ -313,7 +189,7 @@ class Bench:
                     await _first_part(proxy, viewer, task)
         except TimeoutError as err:
             await self.stop_viewers(tasks)
-            raise DemoError(
+            raise SetupError(
                 f"{n} {proxy} viewers did not all get a first frame in 30 s"
             ) from err
         except BaseException:
@@ -335,7 +211,7 @@ class Bench:
         self.say(f"starting the stamped camera ({self.settings.camera_size})")
         await self.camera.start()
         self.say("starting Home Assistant")
-        await self.hass.start()
+        await self.hass.boot(START_TIMEOUT)
         self.deployment = await Deployment.create(self.hass)
         dep = self.dep
         self.entity = await dep.add_mjpeg_camera(
@@ -360,7 +236,7 @@ class Bench:
 
     async def idle(self) -> None:
         """Home Assistant with nothing to do: CPU and memory."""
-        sampler = procs.TreeSampler(self.hass.pid)
+        sampler = procfs.TreeSampler(self.hass.pid)
         sampler.start()
         await asyncio.sleep(self.settings.idle_window)
         samples = await sampler.stop()
@@ -375,10 +251,10 @@ class Bench:
         viewers, tasks = await self.start_viewers(proxy, n)
         try:
             await asyncio.sleep(settings.warmup)
-            sampler = procs.TreeSampler(self.hass.pid)
+            sampler = procfs.TreeSampler(self.hass.pid)
             sampler.start()
             client0 = time.process_time()
-            camera0 = procs.own_cpu_seconds(self.camera.pid)
+            camera0 = procfs.own_cpu_seconds(self.camera.pid)
             start = time.monotonic()
             open_counts = []
             for _ in range(4):
@@ -386,7 +262,7 @@ class Bench:
                 open_counts.append((await self.camera.stats())["open_connections"])
             stop = time.monotonic()
             client = time.process_time() - client0
-            camera = procs.own_cpu_seconds(self.camera.pid) - camera0
+            camera = procfs.own_cpu_seconds(self.camera.pid) - camera0
             samples = await sampler.stop()
             after = await self.camera.stats()
             failed = sum(1 for task in tasks if task.done())
@@ -511,7 +387,7 @@ class Bench:
             await asyncio.sleep(0.3)  # the viewer is refused (403) a few times
             if waiting.done():
                 waiting.result()
-                raise DemoError("the standing link opened with no session active")
+                raise SetupError("the standing link opened with no session active")
             alarm = time.monotonic()
             await dep.set_state(FIRE_ALARM, "on")
             admission = await waiting
@@ -562,7 +438,7 @@ class Bench:
             await self.http.close()
         if self.deployment is not None:
             await self.deployment.close()
-        with contextlib.suppress(DemoError):
+        with contextlib.suppress(SetupError):
             await self.hass.stop()
         await self.camera.stop()
 
@@ -623,8 +499,8 @@ class _StallWatch:
         """Record each socket's kernel queues; returns their sizes."""
         port, result, sizes = self.bench.hass.port, self.result, []
         for number, viewer in enumerate(self.sockets):
-            server = procs.tcp_queues(port, viewer.local_port)
-            client = procs.tcp_queues(viewer.local_port, port)
+            server = procfs.tcp_queues(port, viewer.local_port)
+            client = procfs.tcp_queues(viewer.local_port, port)
             if server is None or server[2] != TCP_ESTABLISHED:
                 result.socket_closed_after.setdefault(number, now - self.opened)
                 continue
@@ -674,9 +550,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def preflight() -> None:
     """Refuse early what cannot work here."""
     if shutil.which("ffmpeg") is None:
-        raise DemoError("ffmpeg is missing; run scripts/setup")
+        raise SetupError("ffmpeg is missing; run scripts/setup")
     if not Path("/proc/self/stat").exists():
-        raise DemoError("/proc is needed to measure CPU and memory")
+        raise SetupError("/proc is needed to measure CPU and memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -689,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         preflight()
-    except DemoError as err:
+    except SetupError as err:
         print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
         return 1
     workdir = Path(tempfile.mkdtemp(prefix="ses-bench-"))
@@ -698,11 +574,11 @@ def main(argv: list[str] | None = None) -> int:
     log = args.out / f"{report.file_stem(bench.results)}.hass.log"
     try:
         results = asyncio.run(bench.run())
-    except (DemoError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
+    except (SetupError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
         message = str(err) or repr(err)
         print(f"\033[31merror:\033[0m {message}", file=sys.stderr)
         print(
-            f"kept {workdir}; Home Assistant's log is {bench.hass.process.log_file}",
+            f"kept {workdir}; Home Assistant's log is {bench.hass.log_file}",
             file=sys.stderr,
         )
         failed = True
@@ -715,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\033[31merror:\033[0m unexpected {type(err).__name__}: {err}"
             f" (kept {workdir}; Home Assistant's log is"
-            f" {bench.hass.process.log_file})",
+            f" {bench.hass.log_file})",
             file=sys.stderr,
         )
         failed = True

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from testbed.errors import SetupError
+from testbed.hass import HassClient
+
 from . import district
 from .district import DOMAIN, HELPERS
-from .hass import HassClient
-from .processes import DemoError
 
 NAMESPACE: Final = DOMAIN
 ALARMS: Final = HELPERS
@@ -206,7 +207,7 @@ async def instantiate(
                         "use_blueprint": {"path": path, "input": values},
                     },
                 )
-            except DemoError as err:
+            except SetupError as err:
                 notes.append(f"{path}: automation {instance.alias!r} refused: {err}")
                 continue
             notes.append(f"automation {instance.alias!r} created from {path}")

@@ -37,8 +37,8 @@ import sys
 import time
 from typing import Any, Final
 
-from . import blueprints, district
-from .hass import (
+from testbed.errors import SetupError
+from testbed.hass import (
     REPO_ROOT,
     HassClient,
     HassProcess,
@@ -48,7 +48,10 @@ from .hass import (
     onboard,
     onboarding_steps,
 )
-from .processes import DemoError, port_is_free, tail
+from testbed.net import port_is_free
+from testbed.spawn import tail
+
+from . import blueprints, district
 
 CONFIG_DIR: Final = REPO_ROOT / "config"
 STATE_FILE: Final = ".ses-demo.json"
@@ -76,7 +79,7 @@ class Settings:
         """Read the SES_DEMO_* variables.
 
         Raises:
-            DemoError: a number that is not one.
+            SetupError: a number that is not one.
 
         """
         try:
@@ -84,7 +87,7 @@ class Settings:
             camera_port = int(env.get("SES_DEMO_CAMERA_PORT", "18100"))
             timeout = float(env.get("SES_DEMO_START_TIMEOUT", "600"))
         except ValueError as err:
-            raise DemoError(f"a SES_DEMO_* setting is not a number: {err}") from err
+            raise SetupError(f"a SES_DEMO_* setting is not a number: {err}") from err
         return cls(
             port=port,
             url=env.get("SES_DEMO_URL", f"http://localhost:{port}").rstrip("/"),
@@ -128,7 +131,7 @@ class State:
             try:
                 self.data = json.loads(path.read_text())
             except (OSError, ValueError) as err:
-                raise DemoError(
+                raise SetupError(
                     f"{path} is unreadable ({err}); remove it, or run"
                     " scripts/develop --reset for a new demo"
                 ) from err
@@ -188,7 +191,7 @@ class Supervisor:
     def preflight(self) -> None:
         """Refuse early, with a reason, what cannot work."""
         if not port_is_free(self.settings.port):
-            raise DemoError(
+            raise SetupError(
                 f"port {self.settings.port} is busy (another Home Assistant or demo"
                 " running?); stop it, or set SES_DEMO_PORT to use another port"
             )
@@ -197,7 +200,7 @@ class Supervisor:
             p for p in district.camera_ports(self.camera_port) if not port_is_free(p)
         ]
         if busy:
-            raise DemoError(
+            raise SetupError(
                 f"camera ports {busy} are busy (another demo running?)"
                 + ("" if self.state.data else "; SES_DEMO_CAMERA_PORT picks others")
             )
@@ -402,7 +405,7 @@ async def main_async(settings: Settings) -> int:
             except asyncio.CancelledError:
                 return 130
         return runner.result()
-    except DemoError as err:
+    except SetupError as err:
         print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
         return 1
     finally:
@@ -431,6 +434,6 @@ def main(argv: list[str] | None = None) -> int:
             reset(CONFIG_DIR)
             say("config/ reset: the next start onboards again")
         return asyncio.run(main_async(settings))
-    except DemoError as err:
+    except SetupError as err:
         print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
         return 1

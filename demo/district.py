@@ -14,16 +14,16 @@ it would create, so running it again changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from .cameras import MjpegCamera, Picture, RtspCamera
-from .hass import HassClient
-from .processes import DemoError
+from testbed.cameras import MjpegCamera, Picture, RtspCamera
+from testbed.errors import SetupError
+from testbed.hass import HassClient
 
 DOMAIN: Final = "school_emergency_share"
 DISTRICT: Final = "Springfield Public Schools"
@@ -119,22 +119,29 @@ def make_cameras(
     cameras: dict[str, Camera] = {}
     for spec in CAMERAS:
         port = base_port + spec.port_offset
+        # The name and a clock with milliseconds burned in: a viewer sees
+        # which camera it is and how old the picture is.
+        picture = Picture(
+            size="480x270",
+            fps=6,
+            quality=83,
+            label=spec.name,
+            clock=True,
+            timezone=timezone,
+        )
         if spec.kind == "rtsp":
             cameras[spec.name] = RtspCamera(
-                spec.name,
-                base_port + RTSP_PORT_OFFSET,
-                port,
+                replace(picture, fps=8, keyframe_interval=1.0),
+                port=base_port + RTSP_PORT_OFFSET,
                 path="hallway-b",
-                picture=Picture(fps=8, timezone=timezone),
+                still_port=port,
                 rtp_start_port=base_port + 900,
+                name=spec.name,
                 log_dir=log_dir,
             )
         else:
             cameras[spec.name] = MjpegCamera(
-                spec.name,
-                port,
-                picture=Picture(fps=6, timezone=timezone),
-                log_dir=log_dir,
+                picture, port=port, name=spec.name, log_dir=log_dir
             )
     return cameras
 
@@ -290,7 +297,7 @@ async def ensure_cameras(
     for spec in CAMERAS:
         entity = entities.get(by_title[spec.name])
         if entity is None:
-            raise DemoError(f"camera {spec.name!r} was added but has no entity")
+            raise SetupError(f"camera {spec.name!r} was added but has no entity")
         await _name_and_place(client, spec, entity, areas[spec.area])
     return {spec.name: spec.entity_id for spec in CAMERAS}
 

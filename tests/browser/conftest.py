@@ -14,7 +14,13 @@ import subprocess
 
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    async_playwright,
+    expect,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -41,6 +47,11 @@ from tests.support.in_hass import (  # noqa: F401 - fixtures
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
+PATIENCE_MS = 20_000
+"""How long a page may take to show what a test waits for: Chromium and Home
+Assistant share two cores with other work, and a wait is not a verdict."""
+
+expect.set_options(timeout=PATIENCE_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -164,7 +175,7 @@ async def phone(browser: Browser) -> AsyncGenerator[Page]:
         has_touch=True,
     )
     page = await context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PATIENCE_MS)
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:

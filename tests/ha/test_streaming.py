@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from datetime import datetime
 import gc
-import itertools
 import os
 from pathlib import Path
 import signal
 import socket
-import statistics
-import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -28,11 +26,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.school_emergency_share import camera_streams
 from custom_components.school_emergency_share.const import DOMAIN
 from custom_components.school_emergency_share.web import streams
-from tests.support.cameras import H264Camera, MjpegCamera, RtspCamera
+from testbed.cameras import H264HttpCamera, MjpegCamera, Picture, RtspCamera
 
 from .common import async_call, async_setup_agreement, events_named, manager_of
 from .viewing import (
     Client,
+    Part,
     async_link,
     async_setup_stream_cameras,
     read_parts,
@@ -55,14 +54,14 @@ def short_linger(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def mjpeg_camera(socket_enabled: None) -> AsyncGenerator[MjpegCamera]:
     """An MJPEG IP camera at 10 fps."""
-    async with MjpegCamera(fps=10) as camera:
+    async with MjpegCamera(Picture(fps=10)) as camera:
         yield camera
 
 
 @pytest.fixture
-async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264Camera]:
+async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264HttpCamera]:
     """An H.264 camera that accepts one client at a time."""
-    async with H264Camera(fps=10, respawn=True) as camera:
+    async with H264HttpCamera(Picture(fps=10), respawn=True) as camera:
         yield camera
 
 
@@ -70,12 +69,13 @@ async def h264_camera(socket_enabled: None) -> AsyncGenerator[H264Camera]:
 async def setup(
     hass: HomeAssistant,
     mjpeg_camera: MjpegCamera,
-    h264_camera: H264Camera,
+    h264_camera: H264HttpCamera,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> AsyncGenerator[tuple[MockConfigEntry, Client]]:
     """An active session over both cameras, and a police client."""
     await async_setup_stream_cameras(
-        hass, {"Gym MJPEG": mjpeg_camera.url, "Hall H264": h264_camera.url}
+        hass,
+        {"Gym MJPEG": mjpeg_camera.stream_url, "Hall H264": h264_camera.stream_url},
     )
     assert await async_setup_component(hass, DOMAIN, {})
     client = await hass_client_no_auth()
@@ -97,7 +97,7 @@ async def _watch(client: Client, path: str, camera: str, frames: int) -> list[An
         response.close()
 
 
-async def _no_ffmpeg_left(timeout: float = 5.0) -> None:
+async def _no_ffmpeg_left(timeout: float = 20.0) -> None:
     async with asyncio.timeout(timeout):
         while reader_processes():
             await asyncio.sleep(0.05)
@@ -121,14 +121,14 @@ async def test_many_viewers_cost_one_camera_connection(
     assert mjpeg_camera.connections_opened == 1
     assert len(reader_processes()) <= 1
     await _no_ffmpeg_left()
-    async with asyncio.timeout(2):
+    async with asyncio.timeout(10):
         while mjpeg_camera.open_connections:
             await asyncio.sleep(0.05)
 
 
 async def test_h264_camera_taking_one_client_serves_ten_viewers(
     setup: tuple[MockConfigEntry, Client],
-    h264_camera: H264Camera,
+    h264_camera: H264HttpCamera,
     hass: HomeAssistant,
 ) -> None:
     """A camera that accepts a single connection still feeds every viewer."""
@@ -138,6 +138,21 @@ async def test_h264_camera_taking_one_client_serves_ten_viewers(
     assert all(len(parts) == 3 for parts in results)
     assert h264_camera.spawned == 1
     await _no_ffmpeg_left()
+
+
+async def _watch_until(
+    client: Client, path: str, camera: str, done: asyncio.Event
+) -> list[Part]:
+    """Read the camera's parts until `done` is set."""
+    response = await client.get(f"{path}/mjpeg/{camera}")
+    assert response.status == 200
+    parts: list[Part] = []
+    try:
+        while not done.is_set():
+            parts += await read_parts(response, 1, timeout=30)
+    finally:
+        response.close()
+    return parts
 
 
 async def test_stalled_viewer_is_dropped_and_others_keep_their_frame_rate(
@@ -155,27 +170,38 @@ async def test_stalled_viewer_is_dropped_and_others_keep_their_frame_rate(
     stalled = socket.socket()
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(
-        stalled, (client.server.host, client.server.port)
-    )
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(stalled, (client.server.host, client.server.port))
     stalled.send(f"GET {path}/mjpeg/{GYM} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
 
-    started = time.monotonic()
-    healthy = await asyncio.gather(*(_watch(client, path, GYM, 30) for _ in range(3)))
-    for parts in healthy:
-        gaps = [b.received - a.received for a, b in itertools.pairwise(parts)]
-        assert statistics.median(gaps) < 0.2  # 10 fps camera: about 0.1 s apart
-    assert time.monotonic() - started < 10
-
-    async with asyncio.timeout(10):
-        while not any(
-            record["data"].get("reason") == "write_timeout"
-            for record in events_named(entry, "view_ended")
+    done = asyncio.Event()
+    healthy = [
+        loop.create_task(_watch_until(client, path, GYM, done)) for _ in range(3)
+    ]
+    async with asyncio.timeout(60):
+        while not (
+            dropped := [
+                record
+                for record in events_named(entry, "view_ended")
+                if record["data"].get("reason") == "write_timeout"
+            ]
         ):
             await asyncio.sleep(0.1)
+    done.set()
+    seen = await asyncio.gather(*healthy)
+
+    # The stalled viewer's last write hung for the whole write timeout, until
+    # it was dropped. Had that held up the camera's reader, no frame would
+    # have been captured meanwhile; every healthy viewer got frames captured
+    # then (about ten at 10 fps).
+    dropped_ms = datetime.fromisoformat(dropped[0]["ts"]).timestamp() * 1000
+    during = [
+        sum(1 for part in parts if dropped_ms - 1000 <= part.capture_ms <= dropped_ms)
+        for parts in seen
+    ]
+    assert min(during) >= 2, during
     # The server lets go of the socket too: it does not wait for it to drain.
-    loop = asyncio.get_running_loop()
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(10):
         try:
             while await loop.sock_recv(stalled, 65536):
                 pass
@@ -247,7 +273,7 @@ async def test_start_stop_cycles_leave_no_process_behind(
             response = await client.get(f"{path}/mjpeg/{GYM}")
             await read_parts(response, 1)
             await async_call(hass, "deactivate", entry)
-            await wait_closed(response, 5.0)  # closing speed is tested elsewhere
+            await wait_closed(response, 20.0)  # closing speed: the benchmark
             response.close()
         await _no_ffmpeg_left()
         await hass.async_block_till_done(wait_background_tasks=True)
@@ -269,7 +295,7 @@ async def test_rtsp_camera_is_read_with_the_transport_it_is_configured_for(
     async with RtspCamera() as rtsp:
         await async_setup_stream_cameras(
             hass,
-            {"Stairs RTSP": rtsp.url},
+            {"Stairs RTSP": rtsp.stream_url},
             {"Stairs RTSP": {"rtsp_transport": "udp"}},
         )
         assert await async_setup_component(hass, DOMAIN, {})

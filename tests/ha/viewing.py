@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 from yarl import URL
 
 from custom_components.school_emergency_share.const import URL_PREFIX
-from tests.support.cameras import child_processes
+from testbed import procfs
 
 from .common import async_call
 
@@ -158,7 +158,7 @@ def reader_processes() -> list[int]:
     multipart JPEG they write to their standard output.
     """
     found = []
-    for pid in child_processes("ffmpeg"):
+    for pid in procfs.own_children("ffmpeg"):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:

@@ -11,7 +11,7 @@ from custom_components.school_emergency_share.media.frames import (
     MultipartJpegParser,
     StreamFormatError,
 )
-from tests.support.cameras import sample_jpegs
+from testbed.cameras import sample_jpegs
 
 JPEGS = sample_jpegs()
 

@@ -1,4 +1,9 @@
-"""One upstream connection per camera, fanned out to bounded viewer slots."""
+"""One upstream connection per camera, fanned out to bounded viewer slots.
+
+Every test runs on a virtual clock (`tests.support.virtual_time`): the hub and
+the fake camera do no real I/O, so backoff gaps, linger, frame timeouts and
+frame rates come out exactly as the code asks, however loaded the machine.
+"""
 
 # ruff: noqa: D103 - a test's name says what it proves
 
@@ -17,6 +22,7 @@ from custom_components.school_emergency_share.media import (
     StreamClosed,
     Subscription,
 )
+from tests.support.virtual_time import virtual_time
 
 from .conftest import eventually, other_tasks
 from .fakes import FakeCamera
@@ -24,6 +30,7 @@ from .fakes import FakeCamera
 pytestmark = pytest.mark.timeout(20)
 
 
+@virtual_time
 async def test_twenty_subscribers_share_one_upstream_connection() -> None:
     camera = FakeCamera(fps=50)
     hub = CameraHub("gym", camera.factory)
@@ -40,6 +47,7 @@ async def test_twenty_subscribers_share_one_upstream_connection() -> None:
     assert camera.open_connections == 0
 
 
+@virtual_time
 async def test_a_stalled_subscriber_does_not_slow_the_others() -> None:
     camera = FakeCamera(fps=50)
     hub = CameraHub("hall", camera.factory)
@@ -72,6 +80,7 @@ async def test_a_stalled_subscriber_does_not_slow_the_others() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_a_slow_viewer_skips_to_the_newest_frame_instead_of_queueing() -> None:
     camera = FakeCamera(fps=100)
     hub = CameraHub("lobby", camera.factory)
@@ -92,6 +101,7 @@ async def test_a_slow_viewer_skips_to_the_newest_frame_instead_of_queueing() -> 
     await hub.stop()
 
 
+@virtual_time
 async def test_closing_a_subscription_wakes_a_waiting_viewer_within_100ms() -> None:
     camera = FakeCamera(hung=True)  # connected, but no frames to wake anyone
     hub = CameraHub("office", camera.factory)
@@ -115,6 +125,7 @@ async def test_closing_a_subscription_wakes_a_waiting_viewer_within_100ms() -> N
     await hub.stop()
 
 
+@virtual_time
 async def test_close_all_ends_every_viewer_at_once() -> None:
     camera = FakeCamera(hung=True)
     hub = CameraHub("office", camera.factory)
@@ -135,34 +146,38 @@ async def test_close_all_ends_every_viewer_at_once() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_camera_failure_goes_offline_then_live_again_with_backoff() -> None:
+    loop = asyncio.get_running_loop()
     camera = FakeCamera(fps=50)
     statuses: list[CameraStatus] = []
+    offline_at: list[float] = []
+
+    def on_status(status: CameraStatus) -> None:
+        statuses.append(status)
+        if status is CameraStatus.OFFLINE:
+            offline_at.append(loop.time())
+
     hub = CameraHub(
         "entrance",
         camera.factory,
         backoff_initial=0.05,
         backoff_max=0.4,
-        on_status=statuses.append,
+        on_status=on_status,
     )
     sub = hub.subscribe()
     assert await sub.next_frame(2) is not None
 
     camera.alive = False
-    await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=1)
-    outage_started = len(camera.attempts)
-    await asyncio.sleep(1.3)
-    retries = camera.attempts[outage_started - 1 :]
-    gaps = [b - a for a, b in pairwise(retries)]
-    # 0.05, 0.1, 0.2, 0.4, 0.4…: doubling, capped.
-    assert 4 <= len(gaps) <= 8, gaps
-    assert gaps[0] < 0.15
-    assert all(later >= earlier * 0.9 for earlier, later in pairwise(gaps))
-    assert max(gaps) < 0.4 + 0.15
+    before = len(camera.attempts)
+    await eventually(lambda: len(camera.attempts) >= before + 6)
+    retries = camera.attempts[before : before + 6]
+    gaps = [b - a for a, b in pairwise([offline_at[0], *retries])]
+    assert gaps == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.4, 0.4])  # doubling, capped
     assert hub.status is CameraStatus.OFFLINE
 
     camera.alive = True
-    await eventually(lambda: hub.status is CameraStatus.LIVE, timeout=1)
+    await eventually(lambda: hub.status is CameraStatus.LIVE)
     assert await sub.next_frame(1) is not None
     assert statuses == [
         CameraStatus.CONNECTING,
@@ -173,13 +188,14 @@ async def test_camera_failure_goes_offline_then_live_again_with_backoff() -> Non
 
     # A good frame reset the backoff: the next outage retries quickly again.
     camera.alive = False
-    await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=1)
-    attempts = len(camera.attempts)
-    await eventually(lambda: len(camera.attempts) > attempts, timeout=0.2)
+    before = len(camera.attempts)
+    await eventually(lambda: len(camera.attempts) > before)
+    assert camera.attempts[before] - offline_at[1] == pytest.approx(0.05)
     await hub.stop()
     assert statuses[-1] is CameraStatus.IDLE
 
 
+@virtual_time
 async def test_a_camera_that_goes_silent_fails_after_frame_timeout() -> None:
     camera = FakeCamera(fps=50)
     hub = CameraHub("yard", camera.factory, frame_timeout=0.3, backoff_initial=0.05)
@@ -189,7 +205,7 @@ async def test_a_camera_that_goes_silent_fails_after_frame_timeout() -> None:
     camera.hung = True
     took = await eventually(lambda: hub.status is CameraStatus.OFFLINE, timeout=2)
 
-    assert 0.2 < took < 0.6
+    assert took == pytest.approx(0.3, abs=0.011)  # the frame timeout, to the poll
     assert camera.sources[0].closed  # the silent connection was released
     await eventually(lambda: hub.connections_opened >= 2, timeout=1)
     camera.hung = False
@@ -198,6 +214,7 @@ async def test_a_camera_that_goes_silent_fails_after_frame_timeout() -> None:
     assert camera.open_connections == 0
 
 
+@virtual_time
 async def test_producer_stops_after_linger_once_the_last_viewer_leaves() -> None:
     camera = FakeCamera(fps=50)
     hub = CameraHub("library", camera.factory, linger=0.3)
@@ -218,6 +235,7 @@ async def test_producer_stops_after_linger_once_the_last_viewer_leaves() -> None
     assert other_tasks() == []
 
 
+@virtual_time
 async def test_a_viewer_arriving_while_the_camera_closes_gets_a_new_connection() -> (
     None
 ):
@@ -240,6 +258,7 @@ async def test_a_viewer_arriving_while_the_camera_closes_gets_a_new_connection()
     assert other_tasks() == []
 
 
+@virtual_time
 async def test_a_viewer_returning_within_linger_gets_a_frame_at_once() -> None:
     camera = FakeCamera(fps=2)  # the next camera frame is up to 0.5 s away
     hub = CameraHub("library", camera.factory, linger=2)
@@ -256,6 +275,7 @@ async def test_a_viewer_returning_within_linger_gets_a_frame_at_once() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_stale_last_frame_is_not_handed_to_a_joining_viewer() -> None:
     now = [1000.0]
     camera = FakeCamera(fps=50)
@@ -274,6 +294,7 @@ async def test_stale_last_frame_is_not_handed_to_a_joining_viewer() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_frames_carry_capture_time_and_increasing_sequence() -> None:
     ticks = iter(range(1_000_000))
     camera = FakeCamera(fps=100)
@@ -288,6 +309,7 @@ async def test_frames_carry_capture_time_and_increasing_sequence() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_stop_closes_viewers_releases_the_camera_and_is_idempotent() -> None:
     camera = FakeCamera(fps=50)
     statuses: list[CameraStatus] = []
@@ -312,6 +334,7 @@ async def test_stop_closes_viewers_releases_the_camera_and_is_idempotent() -> No
     assert other_tasks() == []
 
 
+@virtual_time
 async def test_a_failing_status_listener_does_not_stop_the_camera() -> None:
     def broken(_status: CameraStatus) -> None:
         raise RuntimeError("listener bug")
@@ -324,6 +347,7 @@ async def test_a_failing_status_listener_does_not_stop_the_camera() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_a_source_factory_that_raises_is_retried() -> None:
     camera = FakeCamera(fps=50)
     calls = 0
@@ -342,6 +366,7 @@ async def test_a_source_factory_that_raises_is_retried() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_fifty_subscribe_cycles_leave_no_task_and_no_connection() -> None:
     camera = FakeCamera(fps=100)
     hub = CameraHub("gym", camera.factory, linger=0)
@@ -361,6 +386,7 @@ async def test_fifty_subscribe_cycles_leave_no_task_and_no_connection() -> None:
     await hub.stop()
 
 
+@virtual_time
 async def test_an_outage_is_one_warning_however_many_retries(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -373,3 +399,29 @@ async def test_an_outage_is_one_warning_however_many_retries(
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert "Camera gym is offline: camera is down" in warnings[0].getMessage()
+
+
+@virtual_time
+async def test_idle_is_reported_only_once_every_connection_is_closed() -> None:
+    """IDLE means no upstream connection, even one still closing."""
+    camera = FakeCamera(fps=50, close_delay=0.5)  # like an ffmpeg slow to exit
+    open_at_idle: list[int] = []
+
+    def on_status(status: CameraStatus) -> None:
+        if status is CameraStatus.IDLE:
+            open_at_idle.append(camera.unclosed)
+
+    hub = CameraHub("gym", camera.factory, linger=0, on_status=on_status)
+    first = hub.subscribe()
+    assert await first.next_frame(2) is not None
+    hub.unsubscribe(first)  # its reader retires and takes 0.5 s to close
+    await eventually(lambda: camera.sources[0].closed)
+    again = hub.subscribe()  # a new reader waits for the old one to close…
+    await asyncio.sleep(0.1)
+    hub.unsubscribe(again)  # …and is told to stop before it connected
+
+    await eventually(lambda: camera.unclosed == 0)
+    await eventually(lambda: hub.status is CameraStatus.IDLE)
+    assert open_at_idle
+    assert not any(open_at_idle), open_at_idle
+    await hub.stop()

@@ -26,12 +26,16 @@ from custom_components.school_emergency_share.media import (
     part,
     stream,
 )
-from tests.support.cameras import LOOPBACK, free_port
+from testbed.net import LOOPBACK, free_port
 
 from .conftest import eventually
 from .fakes import FakeCamera
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = pytest.mark.timeout(60)
+
+QUIET = 60.0
+"""An `idle_check` no test waits for: a stream that ends sooner ended for its
+own reason (a close, a revocation), not because the idle check came round."""
 
 # Loopback sockets buffer megabytes; a phone on a cell link buffers far less.
 # Capping the server's send buffer makes a stalled reader block the write as
@@ -94,6 +98,8 @@ class Watcher:
     """A well-behaved viewer: reads everything, counts whole frames."""
 
     frames: int = 0
+    arrivals: list[float] = field(default_factory=list)
+    """`time.monotonic()` of each whole frame."""
     ended_at: float | None = None
     first_part: bytes = b""
 
@@ -105,7 +111,9 @@ async def watch(session: aiohttp.ClientSession, url: str, watcher: Watcher) -> N
         while chunk := await response.content.read(65536):
             if len(watcher.first_part) < 300:
                 watcher.first_part += chunk[:300]
-            watcher.frames += len(parser.feed(chunk))
+            frames = len(parser.feed(chunk))
+            watcher.frames += frames
+            watcher.arrivals += [time.monotonic()] * frames
     watcher.ended_at = time.monotonic()
 
 
@@ -142,17 +150,9 @@ async def test_a_viewer_that_stops_reading_is_dropped_and_others_keep_their_rate
         )
         started = time.monotonic()
         try:
-            await eventually(lambda: all(w.frames for w in watchers), timeout=5)
-            counted_from, counts_before = time.monotonic(), [w.frames for w in watchers]
-            await eventually(lambda: "stalled" in server.results, timeout=5)
-            dropped_after = time.monotonic() - started
-            await asyncio.sleep(0.5)
-            # Frames per second each good viewer got while the other stalled.
-            elapsed = time.monotonic() - counted_from
-            rates = [
-                (w.frames - before) / elapsed
-                for w, before in zip(watchers, counts_before, strict=True)
-            ]
+            await eventually(lambda: all(w.frames for w in watchers), timeout=20)
+            await eventually(lambda: "stalled" in server.results, timeout=20)
+            await asyncio.sleep(0.1)  # what was written before the drop arrives
         finally:
             stalled.close()
             for task in tasks:
@@ -161,26 +161,34 @@ async def test_a_viewer_that_stops_reading_is_dropped_and_others_keep_their_rate
 
     result = server.results["stalled"]
     assert result.reason == "write_timeout"
-    assert dropped_after < 0.5 + 1.5
+    assert result.ended - started >= 0.5  # never before its write timed out
     assert result.frames_skipped > 0  # it lost frames; nothing queued for it
-    assert min(rates) >= 20, rates  # of 25 a second, undisturbed
+    # Its last write hung for the whole write timeout, up to the drop. Had it
+    # held up the camera's reader, nobody would have had a frame meanwhile;
+    # every other viewer kept getting frames (25 a second when idle).
+    blocked = (result.ended - 0.5, result.ended)
+    during = [
+        sum(1 for t in w.arrivals if blocked[0] <= t <= blocked[1]) for w in watchers
+    ]
+    assert min(during) >= 2, during
     assert camera.connections_opened == 1
 
 
 async def test_ending_a_subscription_ends_the_http_stream_at_once() -> None:
+    before_ms = int(time.time() * 1000)
     camera = FakeCamera(fps=25)
-    server = ViewerServer(CameraHub("hall", camera.factory))
+    server = ViewerServer(CameraHub("hall", camera.factory), idle_check=QUIET)
     async with serving(server), aiohttp.ClientSession() as session:
         watcher = Watcher()
         task = asyncio.create_task(watch(session, server.url("officer"), watcher))
-        await eventually(lambda: watcher.frames >= 3)
+        await eventually(lambda: watcher.frames >= 3, timeout=20)
 
-        closed_at = time.monotonic()
         server.hub.close_all("session_ended")
-        await asyncio.wait_for(task, 2)
+        # Woken by the close, not by the next idle check a minute away.
+        await asyncio.wait_for(task, QUIET / 3)
+    after_ms = int(time.time() * 1000)
 
     assert watcher.ended_at is not None
-    assert watcher.ended_at - closed_at < 0.3
     result = server.results["officer"]
     assert result.reason == "session_ended"
     assert result.frames_sent >= watcher.frames >= 3
@@ -188,26 +196,25 @@ async def test_ending_a_subscription_ends_the_http_stream_at_once() -> None:
     headers = watcher.first_part.split(b"\r\n\r\n", 1)[0].decode()
     capture = re.search(r"X-Capture-Time: (\d+)", headers)
     assert capture is not None
-    assert abs(int(capture[1]) / 1000 - time.time()) < 5  # the viewer sees its age
+    assert before_ms <= int(capture[1]) <= after_ms  # the viewer sees its age
     assert re.search(r"X-Frame-Seq: \d+", headers)
 
 
 async def test_a_revoked_viewer_gets_no_further_frame() -> None:
     camera = FakeCamera(fps=25)
-    server = ViewerServer(CameraHub("hall", camera.factory))
+    server = ViewerServer(CameraHub("hall", camera.factory), idle_check=QUIET)
     async with serving(server), aiohttp.ClientSession() as session:
         watcher = Watcher()
         task = asyncio.create_task(watch(session, server.url("unit7"), watcher))
-        await eventually(lambda: watcher.frames >= 3)
+        await eventually(lambda: watcher.frames >= 3, timeout=20)
 
-        revoked_at = time.monotonic()
         server.allowed["unit7"] = False
-        await asyncio.wait_for(task, 2)
+        # Checked before the next frame, not at the idle check a minute away.
+        await asyncio.wait_for(task, QUIET / 3)
 
     result = server.results["unit7"]
     assert result.reason == "not_allowed"
     assert watcher.ended_at is not None
-    assert watcher.ended_at - revoked_at < 0.3
     assert result.frames_sent == watcher.frames  # nothing written after the check
 
 
@@ -217,14 +224,13 @@ async def test_permission_is_rechecked_while_the_camera_sends_nothing() -> None:
     async with serving(server), aiohttp.ClientSession() as session:
         watcher = Watcher()
         task = asyncio.create_task(watch(session, server.url("dispatch"), watcher))
-        await eventually(lambda: server.hub.subscriber_count == 1)
+        await eventually(lambda: server.hub.subscriber_count == 1, timeout=20)
 
-        revoked_at = time.monotonic()
         server.allowed["dispatch"] = False
-        await asyncio.wait_for(task, 2)
+        # No frame will ever come: only the idle check can end it.
+        await asyncio.wait_for(task, 20)
 
     assert watcher.ended_at is not None
-    assert watcher.ended_at - revoked_at < 0.2 + 0.3
     assert server.results["dispatch"].reason == "not_allowed"
     assert server.results["dispatch"].frames_sent == 0
 
@@ -235,11 +241,11 @@ async def test_a_viewer_that_hangs_up_ends_as_client_gone() -> None:
     async with serving(server), aiohttp.ClientSession() as session:
         watcher = Watcher()
         task = asyncio.create_task(watch(session, server.url("phone"), watcher))
-        await eventually(lambda: watcher.frames >= 2)
+        await eventually(lambda: watcher.frames >= 2, timeout=20)
 
         task.cancel()  # the client closes its connection
         await asyncio.gather(task, return_exceptions=True)
-        await eventually(lambda: "phone" in server.results, timeout=2)
+        await eventually(lambda: "phone" in server.results, timeout=20)
 
         assert server.results["phone"].reason == "client_gone"
         assert server.hub.subscriber_count == 0

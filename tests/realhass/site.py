@@ -11,10 +11,10 @@ from typing import Any
 
 import aiohttp
 
-from bench.harness import Deployment, Link, RealHass
-from bench.viewers import Viewer, ViewerStats
-from demo.cameras import MjpegCamera, Picture
-from demo.processes import free_port
+from testbed.cameras import MjpegCamera, Picture
+from testbed.deployment import START_TIMEOUT, Deployment, Link, scratch_hass
+from testbed.hass import HassProcess
+from testbed.viewers import Viewer, ViewerStats
 
 CAMERA_NAME = "Gym"
 
@@ -25,15 +25,12 @@ class Site:
 
     deployment: Deployment
     camera: MjpegCamera
-    camera_port: int
     camera_entity: str
     standing: Link
     http: aiohttp.ClientSession
-    workdir: Path
-    camera_on: bool = True
 
     @property
-    def hass(self) -> RealHass:
+    def hass(self) -> HassProcess:
         """The process."""
         return self.deployment.hass
 
@@ -47,14 +44,11 @@ class Site:
 
     async def kill_camera(self) -> None:
         """The camera loses power: connections drop, none are accepted."""
-        self.camera_on = False
-        await self.camera.stop()
+        await self.camera.kill()
 
     async def revive_camera(self) -> None:
         """The camera comes back on the same address."""
-        self.camera = _camera(self.camera_port, self.workdir)
-        await self.camera.start()
-        self.camera_on = True
+        await self.camera.revive()
 
     async def camera_status(self, link: Link) -> str:
         """The camera's `status` in `cameras.json` under `link`."""
@@ -68,47 +62,33 @@ class Site:
         return Viewer(self.http, self.mjpeg(link), sample_every=0)
 
 
-def _camera(port: int, workdir: Path) -> MjpegCamera:
-    return MjpegCamera(
-        CAMERA_NAME,
-        port,
-        picture=Picture(size="320x180", fps=6),
-        log_dir=workdir / "camera-logs",
-    )
-
-
 @contextlib.asynccontextmanager
 async def running_site(workdir: Path, **agreement: Any) -> AsyncIterator[Site]:
     """Camera, Home Assistant, onboarding, the agreement and a standing link."""
-    port = free_port()
-    camera = _camera(port, workdir)
+    # A small camera: what is measured is Home Assistant, not the camera.
+    camera = MjpegCamera(Picture(size="320x180", fps=6), name=CAMERA_NAME)
     await camera.start()
-    hass = RealHass(workdir / "config")
+    hass = scratch_hass(workdir / "config")
     deployment: Deployment | None = None
-    site: Site | None = None
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, force_close=True),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
     )
     try:
-        await hass.start()
+        await hass.boot(START_TIMEOUT)
         deployment = await Deployment.create(hass)
         entity = await deployment.add_mjpeg_camera(
             CAMERA_NAME, camera.stream_url, camera.still_url
         )
         await deployment.add_agreement(**agreement)
         standing = await deployment.link("Dispatch", standing=True)
-        site = Site(deployment, camera, port, entity, standing, http, workdir)
-        yield site
+        yield Site(deployment, camera, entity, standing, http)
     finally:
         await http.close()
         if deployment is not None:
             await deployment.close()
         await hass.stop()
-        if site is None:
-            await camera.stop()
-        elif site.camera_on:
-            await site.camera.stop()
+        await camera.stop()
 
 
 async def read_parts(

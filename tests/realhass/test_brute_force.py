@@ -10,7 +10,7 @@ import secrets
 
 import pytest
 
-from bench.harness import URL_PREFIX
+from testbed.deployment import URL_PREFIX
 
 from .site import Site
 
@@ -35,7 +35,7 @@ def _guesses(count: int) -> list[str]:
 async def test_guessing_links_ends_in_429_with_retry_after_and_a_lockout_record(
     site: Site,
 ) -> None:
-    """Twenty bad links, then 429 for that address only, on record, no token kept."""
+    """Twenty bad links, then 429 for that address's guesses, on record, no token."""
     dep = site.deployment
     guesses = _guesses(LIMIT)
     for guess in guesses:
@@ -50,13 +50,12 @@ async def test_guessing_links_ends_in_429_with_retry_after_and_a_lockout_record(
     assert status == 429, body
     assert 0 < int(headers["Retry-After"]) <= 600
     assert headers["Cache-Control"] == "no-store"
-    # Locked out means locked out: even a working link, from that address.
-    status, headers, _ = await dep.viewer_get(
+    # Only guesses are locked out: a working link from that address (police
+    # share carrier NAT with the public) answers as ever, "no session" here.
+    status, _, _ = await dep.viewer_get(
         f"{site.standing.path}/cameras.json", address=ATTACKER
     )
-    assert status == 429
-    assert "Retry-After" in headers
-    # Everyone else is not: the standing link answers "no session" as before.
+    assert status == 403
     status, _, _ = await dep.viewer_get(f"{site.standing.path}/cameras.json")
     assert status == 403
 
@@ -69,8 +68,10 @@ async def test_guessing_links_ends_in_429_with_retry_after_and_a_lockout_record(
         for r in dep.audit_records()
         if r["event"] == "access_denied" and r["data"].get("address") == ATTACKER
     ]
-    assert len(denied) == LIMIT
-    assert {r["data"]["why"] for r in denied} == {"malformed_link", "unknown_link"}
+    # One record for the address's first guess of the window: guessing has a
+    # small, fixed cost on disk.
+    assert len(denied) == 1
+    assert denied[0]["data"]["why"] in {"malformed_link", "unknown_link"}
     # Not even a wrong token is written down.
     log = dep.audit_path.read_text()
     assert not [guess for guess in guesses if guess in log]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bench.viewers import Viewer
+from testbed.viewers import Viewer
 
 from .site import Site
 

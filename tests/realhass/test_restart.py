@@ -13,8 +13,8 @@ import json
 import aiohttp
 import pytest
 
-from bench.harness import verify_chain
-from demo.processes import DemoError
+from testbed.deployment import verify_chain
+from testbed.errors import ApiError
 
 from .site import Site, read_parts
 
@@ -149,8 +149,7 @@ async def test_sigkill_during_audit_writes_loses_no_acknowledged_record(
     outcomes = await asyncio.gather(*burst, return_exceptions=True)
     assert in_flight > 0, "the burst finished before the kill"
     assert all(
-        isinstance(outcome, (aiohttp.ClientError, DemoError, OSError))
-        or outcome is None
+        isinstance(outcome, (aiohttp.ClientError, ApiError, OSError)) or outcome is None
         for outcome in outcomes
     ), outcomes
     acked = set(acknowledged)

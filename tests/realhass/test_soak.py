@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from bench.harness import Link
+from testbed.deployment import Link
 
 from .site import Site
 

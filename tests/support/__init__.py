@@ -1,1 +1,5 @@
-"""Shared test helpers: local cameras, clients, Home Assistant processes."""
+"""Shared test helpers: Home Assistant fixtures, a virtual clock.
+
+The cameras, Home Assistant processes and viewers the tests run against are
+in `testbed`, which the demo and the benchmark share.
+"""

@@ -317,14 +317,18 @@ class CameraHub:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._backoff_max)
         finally:
-            # Unless a successor took over, the hub is idle now.
-            if self._producer in (None, asyncio.current_task()):
+            # Unless a successor took over, the hub is idle now, or will be
+            # once a retiring producer has closed its connection: the last of
+            # them to finish says so.
+            me = asyncio.current_task()
+            if self._producer in (None, me):
                 self._producer = None
                 self._last_frame = None
                 if self._linger_timer is not None:
                     self._linger_timer.cancel()
                     self._linger_timer = None
-                self._set_status(CameraStatus.IDLE)
+                if not any(t is not me and not t.done() for t in self._retiring):
+                    self._set_status(CameraStatus.IDLE)
 
     async def _read_once(self) -> tuple[int, str]:
         """Read one upstream connection until it fails.

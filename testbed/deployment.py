@@ -1,13 +1,13 @@
 """A real Home Assistant with MJPEG cameras and one agreement, driven by its APIs.
 
-Used by the benchmark and by `tests/realhass`. `RealHass` owns a temporary
-config dir and the process (`demo.hass.HassProcess`: the repository's
-integration on `PYTHONPATH`, `--skip-pip`), bound to 127.0.0.1 on a free port.
-`Deployment` sets up what an administrator would, only through the APIs:
-onboarding, core `mjpeg` cameras, the agreement (this integration's config
-flow), and then activates, issues links, reads states and the audit log.
-A Home Assistant stopped (SIGTERM) or killed (SIGKILL) starts again on the
-same config dir and port with the same token.
+Used by the benchmark and by `tests/realhass`. `scratch_hass()` gives a
+`HassProcess` (the repository's integration on `PYTHONPATH`, `--skip-pip`) on a
+config dir of its own, bound to 127.0.0.1 on a free port. `Deployment` sets up
+what an administrator would, only through the APIs: onboarding, core `mjpeg`
+cameras, the agreement (this integration's config flow), and then activates,
+issues links, reads states and the audit log. A Home Assistant stopped
+(SIGTERM) or killed (SIGKILL) starts again on the same config dir and port with
+the same token.
 """
 
 from __future__ import annotations
@@ -18,19 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import hashlib
 import json
-import os
 from pathlib import Path
-import signal
 import sys
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from demo.hass import HassClient, HassProcess, long_lived_token, onboard
-from demo.processes import LOOPBACK, DemoError, free_port
-
-from . import procs
+from .errors import SetupError
+from .hass import HassClient, HassProcess, long_lived_token, onboard
+from .net import free_port
 
 DOMAIN: Final = "school_emergency_share"
 URL_PREFIX: Final = f"/api/{DOMAIN}/view"
@@ -48,7 +45,7 @@ ONBOARDING_INTEGRATIONS: Final = (
 )
 
 CONFIGURATION: Final = """\
-# Written by bench.harness: a real Home Assistant for measurements and tests.
+# Written by testbed.deployment: a real Home Assistant for measurements and tests.
 homeassistant:
   name: Bench School
   time_zone: UTC
@@ -88,87 +85,39 @@ class Link:
         return f"{self.path}/mjpeg/{camera}"
 
 
-class RealHass:
-    """A Home Assistant process on a config dir of its own."""
+def scratch_hass(
+    config_dir: Path,
+    *,
+    port: int | None = None,
+    python: str = sys.executable,
+    log_level: str = "info",
+) -> HassProcess:
+    """A Home Assistant on a config dir of its own, on 127.0.0.1 (not started).
 
-    def __init__(
-        self,
-        config_dir: Path,
-        *,
-        port: int | None = None,
-        python: str = sys.executable,
-        log_level: str = "info",
-    ) -> None:
-        """Write the configuration (nothing runs yet)."""
-        self.config_dir = config_dir
-        self.port = port or free_port()
-        config_dir.mkdir(parents=True, exist_ok=True)
-        (config_dir / "configuration.yaml").write_text(
-            CONFIGURATION.format(port=self.port, log_level=log_level)
-        )
-        automations = config_dir / "automations.yaml"
-        if not automations.exists():
-            automations.write_text("[]\n")
-        self.process = HassProcess(
-            config_dir,
-            self.port,
-            python=python,
-            output=config_dir / "hass-console.log",
-            stop_grace=30.0,
-        )
-
-    @property
-    def url(self) -> str:
-        """Where it answers."""
-        return f"http://{LOOPBACK}:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        """The Home Assistant process."""
-        proc = self.process.proc
-        if proc is None or proc.returncode is not None:
-            raise DemoError("Home Assistant is not running")
-        return proc.pid
-
-    async def start(self, timeout: float = START_TIMEOUT) -> float:
-        """Start and wait until the HTTP API answers; returns seconds taken."""
-        await self.process.start()
-        return await self.process.wait_until_up(timeout)
-
-    async def stop(self) -> int | None:
-        """SIGTERM and wait (Home Assistant stops its own children)."""
-        return await self.process.stop()
-
-    async def kill(self) -> None:
-        """SIGKILL Home Assistant and everything it started; reap it."""
-        proc = self.process.proc
-        if proc is None or proc.returncode is not None:
-            return
-        # Its own process group (HassProcess starts a new session).
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-
-    def ffmpeg_readers(self) -> list[int]:
-        """Pids of Home Assistant's ffmpeg children (zombies excluded)."""
-        return [p.pid for p in procs.children_named(self.pid, "ffmpeg")]
-
-    def open_fds(self) -> int:
-        """Home Assistant's open file descriptors."""
-        return procs.open_fds(self.pid)
-
-    def rss(self) -> int:
-        """Home Assistant's resident memory in bytes."""
-        item = procs.stat(self.pid)
-        if item is None:
-            raise DemoError("Home Assistant is not running")
-        return item.rss_bytes
+    Writes its configuration (kept if the dir is used again, so a restart
+    finds the same port and state).
+    """
+    port = port or free_port()
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(
+        CONFIGURATION.format(port=port, log_level=log_level)
+    )
+    automations = config_dir / "automations.yaml"
+    if not automations.exists():
+        automations.write_text("[]\n")
+    return HassProcess(
+        config_dir,
+        port,
+        python=python,
+        output=config_dir / "hass-console.log",
+        stop_grace=30.0,
+    )
 
 
 class Deployment:
-    """One agreement over some cameras, in a running `RealHass`."""
+    """One agreement over some cameras, in a running Home Assistant."""
 
-    def __init__(self, hass: RealHass, token: str) -> None:
+    def __init__(self, hass: HassProcess, token: str) -> None:
         """Use `hass` with an administrator's long-lived `token`."""
         self.hass = hass
         self.token = token
@@ -183,7 +132,7 @@ class Deployment:
     # ------------------------------------------------------------ life cycle
 
     @classmethod
-    async def create(cls, hass: RealHass) -> Deployment:
+    async def create(cls, hass: HassProcess) -> Deployment:
         """Onboard a freshly started Home Assistant; returns a deployment."""
         tokens = await onboard(
             hass.url, name="Bench admin", username=USERNAME, password=PASSWORD
@@ -217,7 +166,7 @@ class Deployment:
 
     async def start_again(self) -> float:
         """Start a stopped Home Assistant and wait until it runs."""
-        took = await self.hass.start()
+        took = await self.hass.boot(START_TIMEOUT)
         self.client = HassClient(self.hass.url, self.token)
         await self.client.__aenter__()
         await self.client.wait_running(START_TIMEOUT)
@@ -244,7 +193,7 @@ class Deployment:
             if entity["config_entry_id"] == entry["entry_id"]:
                 self.cameras[name] = str(entity["entity_id"])
                 return self.cameras[name]
-        raise DemoError(f"camera {name!r} was added but has no entity")
+        raise SetupError(f"camera {name!r} was added but has no entity")
 
     async def add_agreement(
         self,
@@ -300,7 +249,7 @@ class Deployment:
                 break
             await asyncio.sleep(0.1)
         else:
-            raise DemoError(
+            raise SetupError(
                 f"blueprint {FIRE_ALARM_BLUEPRINT} is not installed in"
                 f" {self.hass.config_dir}/blueprints (the integration copies it)"
             )
@@ -308,7 +257,7 @@ class Deployment:
             f"/api/config/automation/config/{automation_id}",
             {
                 "alias": "Bench fire alarm starts sharing",
-                "description": "Made by bench.harness.",
+                "description": "Made by testbed.deployment.",
                 "use_blueprint": {
                     "path": FIRE_ALARM_BLUEPRINT,
                     "input": {"agreement": self.entry_id, "alarms": [alarm]},
@@ -325,7 +274,7 @@ class Deployment:
                 if attributes.get("id") == automation_id and item["state"] == "on":
                     return str(item["entity_id"])
             await asyncio.sleep(0.1)
-        raise DemoError(f"the automation {automation_id} did not turn on")
+        raise SetupError(f"the automation {automation_id} did not turn on")
 
     # ------------------------------------------------------------ services
 

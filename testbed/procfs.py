@@ -1,4 +1,9 @@
-"""CPU, memory and descriptors of a process tree, read from /proc.
+"""Processes, descriptors and sockets, read from /proc.
+
+Tests count a process's ffmpeg children (zombies included: a child not yet
+reaped is a leak), the benchmark measures Home Assistant's tree, and readiness
+is a listening socket in /proc/net/tcp (connecting would spend the one client
+some cameras accept).
 
 CPU of a tree at one moment is the root's user + system time plus what it
 collected from children it reaped (`cutime`, `cstime`), plus the same four
@@ -20,6 +25,8 @@ from typing import Final
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
 PROC: Final = Path("/proc")
+_LISTEN: Final = "0A"
+"""The LISTEN state in /proc/net/tcp."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,12 @@ def stat(pid: int) -> ProcStat | None:
     )
 
 
+def state(pid: int) -> str | None:
+    """The state letter of `pid` (Z for a zombie), None if it is gone."""
+    item = stat(pid)
+    return None if item is None else item.state
+
+
 def all_stats() -> list[ProcStat]:
     """Every process visible in /proc."""
     found = (stat(int(entry.name)) for entry in PROC.iterdir() if entry.name.isdigit())
@@ -81,6 +94,12 @@ def descendants(pid: int, stats: list[ProcStat] | None = None) -> list[ProcStat]
 def children_named(pid: int, name: str) -> list[ProcStat]:
     """Descendants of `pid` whose command is `name` (zombies excluded)."""
     return [p for p in descendants(pid) if p.comm == name and p.state != "Z"]
+
+
+def own_children(name: str) -> list[int]:
+    """Pids of this process's children running `name`, zombies included."""
+    me = os.getpid()
+    return [p.pid for p in all_stats() if p.ppid == me and p.comm == name]
 
 
 def open_fds(pid: int) -> int:
@@ -168,6 +187,20 @@ class TreeSampler:
         with contextlib.suppress(ProcessLookupError):
             self.samples.append(sample_tree(self.pid))
         return self.samples
+
+
+def listening(port: int) -> bool:
+    """Whether a TCP socket listens on `port` (any address, IPv4 or IPv6)."""
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in (PROC / "net" / table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if (
+                    fields[3] == _LISTEN
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port
+                ):
+                    return True
+    return False
 
 
 def tcp_queues(local_port: int, remote_port: int) -> tuple[int, int, str] | None:

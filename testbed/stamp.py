@@ -7,7 +7,8 @@ one per bit of the send time in milliseconds (modulo 2**32), and below it the
 same blocks inverted. Reading compares each block with its inverse, so a
 frame that lost the band (or a damaged one) reads as None rather than as a
 wrong time. Everything is relative to the picture's size, so any scale that
-keeps the aspect ratio reads back.
+keeps the aspect ratio reads back, and the blocks, far larger than a
+macroblock, survive H.264 too (`tests/testbed`): an RTSP camera can carry it.
 
 Reading is cheap on purpose: turbojpeg decodes the luminance only, at a quarter
 of the size, and only the block centres are looked at.
@@ -15,6 +16,7 @@ of the size, and only the block centres are looked at.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Final
 
@@ -29,8 +31,13 @@ BAND: Final = 1 / 18
 MIN_CONTRAST: Final = 64
 """A block and its inverse must differ by at least this much (0-255)."""
 
-_jpeg = TurboJPEG()
 _WEIGHTS: Final = 1 << np.arange(BITS - 1, -1, -1, dtype=np.uint64)
+
+
+@functools.cache
+def _turbojpeg() -> TurboJPEG:
+    """libturbojpeg, loaded on first use (importing this module needs no codec)."""
+    return TurboJPEG()
 
 
 def now_ms() -> int:
@@ -53,7 +60,7 @@ def paint(frame: npt.NDArray[np.uint8], ms: int) -> None:
 def read(jpeg: bytes) -> int | None:
     """The stamp in a JPEG, or None if it cannot be read with confidence."""
     try:
-        gray = _jpeg.decode(jpeg, pixel_format=TJPF_GRAY, scaling_factor=(1, 4))
+        gray = _turbojpeg().decode(jpeg, pixel_format=TJPF_GRAY, scaling_factor=(1, 4))
     except (OSError, ValueError):
         return None
     height, width = gray.shape[:2]

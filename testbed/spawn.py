@@ -1,11 +1,11 @@
 """Child processes that never outlive the process that started them.
 
 Each child gets its own process group, so a Ctrl-C in the terminal reaches only
-the supervisor, which then stops the children in order (Home Assistant first,
-the cameras after). Should the supervisor die without cleaning up, the kernel
-sends the child SIGTERM (`setpriv --pdeathsig`). Stopping kills the whole
-group, so whatever the child started itself (Home Assistant's ffmpeg readers)
-goes too.
+the supervisor (the demo, the benchmark, pytest), which then stops the children
+in order. Should the supervisor die without cleaning up, the kernel sends the
+child SIGTERM (`setpriv --pdeathsig`). Stopping signals the whole group, so
+whatever the child started itself (Home Assistant's ffmpeg readers) goes too;
+every child is reaped, never left a zombie.
 """
 
 from __future__ import annotations
@@ -16,15 +16,23 @@ import os
 from pathlib import Path
 import shutil
 import signal
-import socket
 from typing import IO, Final
 
+from .errors import SetupError
+
 SETPRIV: Final = shutil.which("setpriv")
-LOOPBACK: Final = "127.0.0.1"
 
 
-class DemoError(Exception):
-    """A step of the demo cannot be done; the message says why and what to do."""
+def require(*tools: str) -> None:
+    """Refuse, with what to do, when a program the test bed runs is missing.
+
+    Raises:
+        SetupError: one of `tools` (paths) does not exist.
+
+    """
+    for tool in tools:
+        if not Path(tool).exists():
+            raise SetupError(f"{tool} is missing; run scripts/setup")
 
 
 async def spawn(
@@ -32,6 +40,7 @@ async def spawn(
     output: Path | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    stdin_pipe: bool = False,
     stdout_pipe: bool = False,
 ) -> asyncio.subprocess.Process:
     """Start `args` in its own process group, tied to this process's life.
@@ -42,7 +51,11 @@ async def spawn(
             None discards them. With `stdout_pipe`, only stderr goes there.
         env: the child's environment (default: this process's).
         cwd: the child's working directory.
+        stdin_pipe: write to the child's stdin through `proc.stdin`.
         stdout_pipe: read the child's stdout through `proc.stdout`.
+
+    Raises:
+        SetupError: the command cannot be started.
 
     """
     command = list(args)
@@ -55,7 +68,7 @@ async def spawn(
     try:
         return await asyncio.create_subprocess_exec(
             *command,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE
             if stdout_pipe
             else (log or asyncio.subprocess.DEVNULL),
@@ -65,7 +78,7 @@ async def spawn(
             start_new_session=True,
         )
     except OSError as err:
-        raise DemoError(f"cannot start {args[0]}: {err}") from err
+        raise SetupError(f"cannot start {args[0]}: {err}") from err
     finally:
         if log is not None:
             log.close()  # the child holds its own descriptor
@@ -89,42 +102,44 @@ async def stop(
     With `group`, signals go to the child's whole process group (and the
     group is killed after the child exits, for anything it left behind);
     otherwise only the child gets SIGTERM, so it can stop its own children in
-    order, and only the final SIGKILL goes to the group.
+    order, and only the final SIGKILL goes to the group. `grace=0` kills at
+    once, like pulling a camera's power.
     """
-    if proc.returncode is None:
-        if group:
-            _signal_group(proc, signal.SIGTERM)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(grace):
-                await proc.wait()
-        except TimeoutError:
+    # asyncio reports the exit only once the child's pipes are closed too:
+    # what it still writes to a pipe nobody reads any more is thrown away.
+    drain = None
+    if proc.stdout is not None:
+        drain = asyncio.get_running_loop().create_task(
+            _discard(proc.stdout), name=f"drain pid {proc.pid}"
+        )
+    try:
+        if proc.returncode is None and grace > 0:
+            if group:
+                _signal_group(proc, signal.SIGTERM)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await proc.wait()
+        if proc.returncode is None:
             _signal_group(proc, signal.SIGKILL)
-            await proc.wait()
+        await proc.wait()
+    finally:
+        if drain is not None:
+            drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drain
     # Whatever the child started and left running goes with its group.
     _signal_group(proc, signal.SIGKILL)
     return proc.returncode
 
 
-def port_is_free(port: int, host: str = "") -> bool:
-    """Whether a TCP server could listen on `port` (all interfaces by default)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
+async def _discard(reader: asyncio.StreamReader) -> None:
+    # RuntimeError: another task is reading it, which is as good.
+    with contextlib.suppress(RuntimeError):
+        while await reader.read(64 * 1024):
+            pass
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -4,7 +4,8 @@
   repository on `PYTHONPATH`, so Home Assistant imports the integration from
   the repository itself (`custom_components/__init__.py` makes it a regular
   package); a `custom_components` folder in the config dir would shadow it and
-  is refused.
+  is refused. It stops gracefully or is killed outright, and tells what runs
+  under it (its ffmpeg readers, descriptors, memory).
 - `onboard()` does what the first-run wizard does, through the onboarding API;
   `login()` gets a token for an existing user; `long_lived_token()` makes a
   token that outlives the session.
@@ -25,7 +26,10 @@ from typing import Any, Final, Self
 
 import aiohttp
 
-from .processes import LOOPBACK, DemoError, port_is_free, spawn, stop, tail
+from . import procfs
+from .errors import ApiError, SetupError
+from .net import LOOPBACK, port_is_free
+from .spawn import spawn, stop, tail
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 CLIENT_NAME: Final = "School Emergency Share demo"
@@ -95,12 +99,12 @@ class HassProcess:
         """Refuse to start where it cannot work as intended."""
         shadow = self.config_dir / "custom_components"
         if shadow.exists():
-            raise DemoError(
+            raise SetupError(
                 f"{shadow} exists and would shadow the repository's integration;"
                 " remove it (the integration is loaded from the repository)"
             )
         if not port_is_free(self.port):
-            raise DemoError(
+            raise SetupError(
                 f"port {self.port} is busy (another Home Assistant or demo?);"
                 " stop it or choose another port"
             )
@@ -123,10 +127,10 @@ class HassProcess:
             cwd=self.config_dir,
         )
 
-    def _died(self) -> DemoError:
+    def _died(self) -> SetupError:
         code = self.proc.returncode if self.proc else None
         where = self.output or self.log_file
-        return DemoError(
+        return SetupError(
             f"Home Assistant exited during start-up (status {code}); last lines"
             f" of {where}:\n{tail(where) or tail(self.log_file)}"
         )
@@ -135,7 +139,7 @@ class HassProcess:
         """Wait until the HTTP API answers; returns seconds since start.
 
         Raises:
-            DemoError: the process exited, or `seconds` passed.
+            SetupError: the process exited, or `seconds` passed.
 
         """
         deadline = self.started_at + seconds
@@ -151,10 +155,15 @@ class HassProcess:
                         if response.status == 200:
                             return time.monotonic() - self.started_at
                 await asyncio.sleep(_POLL)
-        raise DemoError(
+        raise SetupError(
             f"Home Assistant did not answer on {self.url} within {seconds:g} s"
             f" (a first start can take minutes here); see {self.log_file}"
         )
+
+    async def boot(self, seconds: float) -> float:
+        """`start()` and `wait_until_up()`; returns seconds until it answered."""
+        await self.start()
+        return await self.wait_until_up(seconds)
 
     async def stop(self) -> int | None:
         """Shut down gracefully; returns the exit status (None if never started)."""
@@ -162,6 +171,38 @@ class HassProcess:
             return None
         # SIGTERM to Home Assistant alone: it stops its own children in order.
         return await stop(self.proc, grace=self.stop_grace, group=False)
+
+    async def kill(self) -> None:
+        """SIGKILL Home Assistant and everything it started; reap it."""
+        if self.proc is not None:
+            await stop(self.proc, grace=0)
+
+    @property
+    def pid(self) -> int:
+        """The running Home Assistant process.
+
+        Raises:
+            SetupError: it is not running.
+
+        """
+        if self.proc is None or self.proc.returncode is not None:
+            raise SetupError("Home Assistant is not running")
+        return self.proc.pid
+
+    def ffmpeg_readers(self) -> list[int]:
+        """Pids of Home Assistant's ffmpeg children (zombies excluded)."""
+        return [p.pid for p in procfs.children_named(self.pid, "ffmpeg")]
+
+    def open_fds(self) -> int:
+        """Home Assistant's open file descriptors."""
+        return procfs.open_fds(self.pid)
+
+    def rss(self) -> int:
+        """Home Assistant's resident memory in bytes."""
+        item = procfs.stat(self.pid)
+        if item is None:
+            raise SetupError("Home Assistant is not running")
+        return item.rss_bytes
 
     async def __aenter__(self) -> Self:
         """Start the process."""
@@ -184,7 +225,7 @@ class Tokens:
 async def _json(response: aiohttp.ClientResponse) -> Any:
     text = await response.text()
     if response.status >= 400:
-        raise DemoError(
+        raise ApiError(
             f"{response.method} {response.url.path} answered {response.status}:"
             f" {text[:500]}"
         )
@@ -238,7 +279,7 @@ async def onboard(
     analytics (nothing is shared) and integration steps.
 
     Raises:
-        DemoError: a step failed, or the user step was already done.
+        SetupError: a step failed, or the user step was already done.
 
     """
     cid = client_id(base_url)
@@ -285,7 +326,7 @@ async def login(base_url: str, username: str, password: str) -> Tokens:
     """Log in with Home Assistant's own login flow, as the login page does.
 
     Raises:
-        DemoError: wrong credentials, or the flow failed.
+        SetupError: wrong credentials, or the flow failed.
 
     """
     cid = client_id(base_url)
@@ -305,7 +346,7 @@ async def login(base_url: str, username: str, password: str) -> Tokens:
         ) as response:
             result = await _json(response)
         if result.get("type") != "create_entry":
-            raise DemoError(
+            raise SetupError(
                 f"cannot log in as {username!r}: {result.get('errors') or result}"
             )
         return await _token_for_code(http, base_url, result["result"])
@@ -372,7 +413,7 @@ class HassClient:
         """`method path`; returns (status, JSON body or text).
 
         Raises:
-            DemoError: the status is not in `ok`.
+            ApiError: the status is not in `ok`.
 
         """
         async with self.http.request(
@@ -380,7 +421,7 @@ class HassClient:
         ) as response:
             text = await response.text()
             if response.status not in ok:
-                raise DemoError(
+                raise ApiError(
                     f"{method} {path} answered {response.status}: {text[:500]}"
                 )
             if response.content_type == "application/json" and text:
@@ -414,7 +455,7 @@ class HassClient:
         """Send one WebSocket command; returns its result.
 
         Raises:
-            DemoError: Home Assistant answered with an error.
+            ApiError: Home Assistant answered with an error.
 
         """
         async with self._ws_lock:
@@ -427,7 +468,7 @@ class HassClient:
                     break
         if not message["success"]:
             error = message.get("error", {})
-            raise DemoError(
+            raise ApiError(
                 f"{command} failed: {error.get('code')}: {error.get('message')}"
             )
         return message["result"]
@@ -438,12 +479,12 @@ class HassClient:
         ws = await self.http.ws_connect(f"{self.base_url}/api/websocket")
         hello = await ws.receive_json()
         if hello.get("type") != "auth_required":
-            raise DemoError(f"unexpected WebSocket greeting: {hello}")
+            raise SetupError(f"unexpected WebSocket greeting: {hello}")
         await ws.send_json({"type": "auth", "access_token": self.token})
         answer = await ws.receive_json()
         if answer.get("type") != "auth_ok":
             await ws.close()
-            raise DemoError(f"WebSocket authentication failed: {answer}")
+            raise SetupError(f"WebSocket authentication failed: {answer}")
         self._ws = ws
         return ws
 
@@ -461,7 +502,7 @@ class HassClient:
             if state == "RUNNING":
                 return
             await asyncio.sleep(_POLL)
-        raise DemoError(
+        raise SetupError(
             f"Home Assistant answers but is still {state!r} after {seconds:g} s"
         )
 
@@ -477,7 +518,7 @@ class HassClient:
         Each item of `steps` is the user input of the next form, in order.
 
         Raises:
-            DemoError: a step returned errors, the flow aborted, or it asked
+            SetupError: a step returned errors, the flow aborted, or it asked
                 for more steps than given.
 
         """
@@ -494,21 +535,21 @@ class HassClient:
             )
             if result.get("type") == "form" and result.get("errors"):
                 await self._abort_flow(result)
-                raise DemoError(
+                raise SetupError(
                     f"{handler} config flow, step {step!r}: {result['errors']}"
                 )
         if result.get("type") == "create_entry":
             entry: dict[str, Any] = result["result"]
             return entry
         if result.get("type") == "abort":
-            raise DemoError(f"{handler} config flow aborted: {result.get('reason')}")
+            raise SetupError(f"{handler} config flow aborted: {result.get('reason')}")
         await self._abort_flow(result)
-        raise DemoError(
+        raise SetupError(
             f"{handler} config flow did not finish: stopped at {result.get('step_id')}"
         )
 
     async def _abort_flow(self, result: dict[str, Any]) -> None:
-        with contextlib.suppress(DemoError):
+        with contextlib.suppress(ApiError):
             await self.request(
                 "DELETE",
                 f"/api/config/config_entries/flow/{result['flow_id']}",

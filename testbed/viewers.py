@@ -1,9 +1,9 @@
-"""MJPEG viewers for the benchmark: raw aiohttp reading, cheap on purpose.
+"""MJPEG viewers for the benchmark and tests: raw aiohttp reading, cheap on purpose.
 
 A `Viewer` reads a `multipart/x-mixed-replace` stream, cuts parts by their
 `Content-Length` (both proxies send one), counts them per second and, at most
 once per `sample_every` seconds, reads the send time painted in a frame
-(`bench.stamp`) to measure latency. Nothing else is decoded, so the client's
+(`testbed.stamp`) to measure latency. Nothing else is decoded, so the client's
 own CPU stays small next to what it measures.
 """
 
