@@ -66,12 +66,13 @@ async def test_guessing_links_ends_in_429_with_retry_after_and_a_lockout_record(
     denied = [
         r
         for r in dep.audit_records()
-        if r["event"] == "access_denied" and r["data"].get("address") == ATTACKER
+        if r["event"] == "access_denied"
+        and r["data"].get("address") == ATTACKER
+        and r["data"]["why"] in {"malformed_link", "unknown_link"}
     ]
     # One record for the address's first guess of the window: guessing has a
     # small, fixed cost on disk.
     assert len(denied) == 1
-    assert denied[0]["data"]["why"] in {"malformed_link", "unknown_link"}
     # Not even a wrong token is written down.
     log = dep.audit_path.read_text()
     assert not [guess for guess in guesses if guess in log]
