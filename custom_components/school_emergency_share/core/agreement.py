@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final, Self
 
 from .actor import Actor, ActorKind
+from .masks import Mask, masks_as_options, masks_from_options
 
 DEFAULT_MAX_SESSION: Final = timedelta(minutes=60)
 DEFAULT_MAX_EXTENSION: Final = timedelta(minutes=60)
@@ -36,6 +37,8 @@ class Agreement:
     failure_limit: int = DEFAULT_FAILURE_LIMIT
     # Streams one viewer (a link used from one address) may hold open at once.
     max_streams_per_viewer: int = DEFAULT_MAX_STREAMS_PER_VIEWER
+    # Privacy masks by camera, sorted by camera (a tuple: the rules stay hashable).
+    masks: tuple[tuple[str, tuple[Mask, ...]], ...] = ()
     tz: tzinfo = field(default=UTC, compare=False)
 
     @property
@@ -66,6 +69,10 @@ class Agreement:
     def in_force(self, now: datetime) -> bool:
         """Whether anything may be activated at `now`."""
         return self.starts_at <= now < self.ends_at
+
+    def masks_of(self, camera: str) -> tuple[Mask, ...]:
+        """The privacy masks of `camera` (none for most cameras)."""
+        return dict(self.masks).get(camera, ())
 
     @property
     def shareable_cameras(self) -> frozenset[str]:
@@ -111,6 +118,7 @@ class Agreement:
             "retention_days": self.retention_days,
             "failure_limit": self.failure_limit,
             "max_streams_per_viewer": self.max_streams_per_viewer,
+            "masks": masks_as_options(dict(self.masks)),
         }
 
     def changes(self, after: Agreement) -> dict[str, dict[str, Any]]:
@@ -154,6 +162,7 @@ class Agreement:
                         "max_streams_per_viewer", DEFAULT_MAX_STREAMS_PER_VIEWER
                     )
                 ),
+                masks=tuple(sorted(masks_from_options(options.get("masks")).items())),
                 tz=tz,
             ).validated()
         except (KeyError, TypeError, OverflowError) as err:
