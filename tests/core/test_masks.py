@@ -36,8 +36,10 @@ def test_a_mask_covers_at_least_the_pixels_it_names(
     """Rounded outwards and inside the frame, at any resolution."""
     left, top, w, h = mask.pixels(width, height)
 
-    assert left >= 0 and top >= 0
-    assert left + w <= width and top + h <= height
+    assert left >= 0
+    assert top >= 0
+    assert left + w <= width
+    assert top + h <= height
     assert left <= mask.x * width
     assert top <= mask.y * height
     assert left + w >= min(width, (mask.x + mask.width) * width) - 1e-6
