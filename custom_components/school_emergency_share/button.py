@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.util import dt as dt_util
 
 from .const import EXTEND_BUTTON_MINUTES
 from .core.actor import Actor
-from .core.session import remaining_extension
+from .core.session import ActivationRequest, remaining_extension
 from .entity import ShareEntity, described_platform
 from .manager import AgreementManager
 
@@ -20,6 +21,28 @@ class ShareButtonDescription(ButtonEntityDescription):
     """A button of the agreement: what pressing it asks of the manager."""
 
     press_fn: Callable[[AgreementManager, Actor], Awaitable[Any]]
+    # Pressable only when this says so (always, when unset).
+    available_fn: Callable[[AgreementManager], bool] | None = None
+
+
+def _pending(manager: AgreementManager) -> str | None:
+    """The id of the police request waiting for an answer, if one is."""
+    request = manager.state.request
+    if request is not None and request.pending(dt_util.utcnow()):
+        return request.id
+    return None
+
+
+async def _approve(manager: AgreementManager, actor: Actor) -> None:
+    """Approve the waiting request with the agreement's defaults."""
+    await manager.async_approve_request(
+        actor, _pending(manager) or "", ActivationRequest(reason="")
+    )
+
+
+async def _deny(manager: AgreementManager, actor: Actor) -> None:
+    """Deny the waiting request."""
+    await manager.async_deny_request(actor, _pending(manager) or "", None)
 
 
 async def _extend(manager: AgreementManager, actor: Actor) -> None:
@@ -41,6 +64,18 @@ BUTTONS: tuple[ShareButtonDescription, ...] = (
         # Standing links included.
         press_fn=lambda manager, actor: manager.async_revoke_links(actor, None),
     ),
+    ShareButtonDescription(
+        key="approve_request",
+        translation_key="approve_request",
+        press_fn=_approve,
+        available_fn=lambda manager: _pending(manager) is not None,
+    ),
+    ShareButtonDescription(
+        key="deny_request",
+        translation_key="deny_request",
+        press_fn=_deny,
+        available_fn=lambda manager: _pending(manager) is not None,
+    ),
 )
 
 
@@ -48,6 +83,12 @@ class ShareButton(ShareEntity, ButtonEntity):
     """One of the agreement's buttons; pressing it acts as whoever pressed."""
 
     entity_description: ShareButtonDescription
+
+    @property
+    def available(self) -> bool:
+        """Approve and Deny only while a police request waits."""
+        check = self.entity_description.available_fn
+        return check is None or check(self.manager)
 
     async def async_press(self) -> None:
         """Do what the description says, as the caller."""

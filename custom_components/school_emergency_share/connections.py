@@ -5,9 +5,10 @@ to close it. When a decision narrows access, the manager asks the registry to
 close every connection the new state no longer allows; the viewer's stream
 ends before its next write.
 
-A viewer is a link used from one address. Snapshots count as viewing too: a
-viewer who took one in the last `SNAPSHOT_VIEWING` seconds holds a place
-under the viewer cap, and snapshots are rate-limited per viewer.
+A viewer is a link used from one address that watches video: a camera
+stream, or a snapshot in the last `SNAPSHOT_VIEWING` seconds (snapshots are
+rate-limited per viewer). An events stream alone (a page waiting for a
+session) is a connection, not a viewer.
 """
 
 from __future__ import annotations
@@ -101,10 +102,16 @@ class Connections:
             conn.close(reason)
 
     def close_denied(self, check: Callable[[str, str | None], Denial | None]) -> None:
-        """Close every connection `check(link_id, camera)` now refuses."""
+        """Close every connection `check(link_id, camera)` now refuses.
+
+        A page waiting for a session (an events stream, no session) is left
+        to wait: it ends itself once a session it saw has ended.
+        """
         for conn in list(self._open.values()):
-            if denial := check(conn.link_id, conn.camera):
-                conn.close(denial.value)
+            denial = check(conn.link_id, conn.camera)
+            if denial is None or (conn.camera is None and denial is Denial.NO_SESSION):
+                continue
+            conn.close(denial.value)
 
     def viewer_allowed(self, link_id: str, address: str, cap: int) -> bool:
         """Whether one more viewer fits under `cap` (one already watching does)."""
@@ -137,7 +144,8 @@ class Connections:
         for viewer, (_, counted, _, _) in list(self._snapshots.items()):
             if counted < horizon:
                 del self._snapshots[viewer]
-        return {conn.viewer for conn in self._open.values()} | set(self._snapshots)
+        watching = {conn.viewer for conn in self._open.values() if conn.camera}
+        return watching | set(self._snapshots)
 
     def viewers(self, *, private: bool = False) -> list[dict[str, Any]]:
         """Who is watching what, since when (oldest first).
@@ -148,12 +156,14 @@ class Connections:
         self._viewers()  # forget snapshot takers gone quiet
         viewers: dict[Viewer, dict[str, Any]] = {}
         for conn in sorted(self._open.values(), key=lambda c: c.since):
+            if conn.camera is None:
+                continue
             entry = viewers.setdefault(
                 conn.viewer, _viewer_entry(conn.link_id, conn.label, conn.since)
             )
             if private:
                 entry.update(address=conn.address, user_agent=conn.user_agent)
-            if conn.camera and conn.camera not in entry["cameras"]:
+            if conn.camera not in entry["cameras"]:
                 entry["cameras"].append(conn.camera)
         for viewer, (_, _, label, since) in self._snapshots.items():
             entry = viewers.setdefault(viewer, _viewer_entry(viewer[0], label, since))

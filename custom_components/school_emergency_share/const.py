@@ -46,6 +46,8 @@ SERVICE_EXTEND: Final = "extend"
 SERVICE_CREATE_VIEWER_LINK: Final = "create_viewer_link"
 SERVICE_REVOKE_VIEWER_LINK: Final = "revoke_viewer_link"
 SERVICE_EXPORT_AUDIT: Final = "export_audit"
+SERVICE_APPROVE_REQUEST: Final = "approve_request"
+SERVICE_DENY_REQUEST: Final = "deny_request"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_REASON: Final = "reason"
@@ -59,6 +61,8 @@ ATTR_LINK_ID: Final = "link_id"
 ATTR_SINCE: Final = "since"
 ATTR_UNTIL: Final = "until"
 ATTR_FORMAT: Final = "format"
+ATTR_REQUEST_ID: Final = "request_id"
+ATTR_NOTIFY: Final = "notify"
 
 DASHBOARD_REASON: Final = "Dashboard"
 

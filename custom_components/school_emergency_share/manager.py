@@ -189,22 +189,6 @@ class AgreementManager:
         """Who is watching what, since when (not from where: see `connections`)."""
         return self.connections.viewers()
 
-    def viewer_allowed(self, link_id: str, address: str) -> bool:
-        """Whether one more viewer fits under the agreement's cap."""
-        return self.connections.viewer_allowed(
-            link_id, address, self.agreement.max_viewers
-        )
-
-    def stream_allowed(self, link_id: str, address: str) -> bool:
-        """Whether this viewer may open one more stream."""
-        return self.connections.stream_allowed(
-            link_id, address, self.agreement.max_streams_per_viewer
-        )
-
-    def snapshot_allowed(self, link: ViewerLink, address: str) -> bool:
-        """Whether this viewer may take a snapshot now (and counts it)."""
-        return self.connections.snapshot_allowed(link, address)
-
     # ----------------------------------------------------------------- listeners
 
     @callback

@@ -8,21 +8,27 @@ which link, and stays on screen until it is answered or expires.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.actor import Actor, ActorKind
 from .core.agreement import Agreement
+from .core.events import AuditEvent
+from .core.links import ViewerLink
 from .core.requests import AccessRequest
 from .core.session import Session
+
+if TYPE_CHECKING:
+    from .manager import AgreementManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -140,19 +146,78 @@ async def _async_send_all(
 ) -> None:
     for target in agreement.notify_targets:
         try:
-            await _async_send(hass, target, title, text)
+            await async_send(hass, target, title, text)
         except (HomeAssistantError, ValueError) as err:
             _LOGGER.warning("Could not notify %s: %s", target, err)
 
 
-async def _async_send(hass: HomeAssistant, target: str, title: str, text: str) -> None:
+def check_notify_target(hass: HomeAssistant, target: str) -> None:
+    """Refuse a target that is neither a `notify.*` service nor a notify entity."""
+    if _notify_service(hass, target) is None and not _is_notify_entity(hass, target):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="notify_target_unknown",
+            translation_placeholders={"target": target},
+        )
+
+
+def link_message(
+    agreement: Agreement, link: ViewerLink, url: str, expires_at: datetime
+) -> tuple[str, str]:
+    """The message that carries a viewer link to an officer's phone."""
+    title = f"{agreement.school} cameras: viewer link for {link.label}"
+    when = dt_util.as_local(expires_at)
+    opens = (
+        "It opens only while the school shares its cameras"
+        if link.standing
+        else "It works during the current emergency sharing"
+    )
+    text = (
+        f"{agreement.school} shares its cameras with {agreement.agency} in an "
+        f"emergency. {opens}, until {when:%Y-%m-%d %H:%M} at the latest. "
+        f"Open: {url}"
+    )
+    return title, text
+
+
+async def async_send_link(
+    hass: HomeAssistant,
+    manager: AgreementManager,
+    actor: Actor,
+    link: ViewerLink,
+    url: str,
+    target: str,
+) -> bool:
+    """Send a new link to a phone or mailbox; the log says where, never what."""
+    title, text = link_message(manager.agreement, link, url, manager.link_expiry(link))
+    error = None
+    try:
+        await async_send(hass, target, title, text)
+    except (HomeAssistantError, ValueError) as err:
+        _LOGGER.warning("Could not send viewer link %s to %s: %s", link.id, target, err)
+        error = str(err) or repr(err)
+    await manager.audit.async_record(
+        AuditEvent.LINK_SENT,
+        actor,
+        {
+            "link_id": link.id,
+            "label": link.label,
+            "target": target,
+            "delivered": error is None,
+            "error": error,
+        },
+        keep=True,
+    )
+    return error is None
+
+
+async def async_send(hass: HomeAssistant, target: str, title: str, text: str) -> None:
     """`notify.<service>` legacy services, or notify entities."""
-    service = target.removeprefix(f"{NOTIFY_DOMAIN}.")
-    if hass.services.has_service(NOTIFY_DOMAIN, service):
+    if (service := _notify_service(hass, target)) is not None:
         await hass.services.async_call(
             NOTIFY_DOMAIN, service, {"title": title, "message": text}, blocking=True
         )
-    elif hass.states.get(target) is not None and target.startswith("notify."):
+    elif _is_notify_entity(hass, target):
         await hass.services.async_call(
             NOTIFY_DOMAIN,
             "send_message",
@@ -161,6 +226,19 @@ async def _async_send(hass: HomeAssistant, target: str, title: str, text: str) -
         )
     else:
         raise ValueError("no such notify service or entity")
+
+
+def _notify_service(hass: HomeAssistant, target: str) -> str | None:
+    service = target.removeprefix(f"{NOTIFY_DOMAIN}.")
+    if service != "send_message" and hass.services.has_service(NOTIFY_DOMAIN, service):
+        return service
+    return None
+
+
+def _is_notify_entity(hass: HomeAssistant, target: str) -> bool:
+    return (
+        target.startswith(f"{NOTIFY_DOMAIN}.") and hass.states.get(target) is not None
+    )
 
 
 def _camera_name(hass: HomeAssistant, entity_id: str) -> str:

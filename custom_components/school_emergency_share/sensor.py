@@ -13,7 +13,9 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
 )
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
+from .core.requests import RequestStatus
 from .core.session import SessionState
 from .entity import ShareEntity, described_platform
 from .manager import AgreementManager
@@ -25,6 +27,31 @@ class ShareSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[AgreementManager], StateType | datetime]
     attributes_fn: Callable[[AgreementManager], dict[str, Any]] | None = None
+
+
+def _request_status(manager: AgreementManager) -> str:
+    request = manager.state.request
+    if request is None:
+        return "none"
+    if request.status is RequestStatus.PENDING and not request.pending(
+        dt_util.utcnow()
+    ):
+        return RequestStatus.EXPIRED.value
+    return request.status.value
+
+
+def _request_details(manager: AgreementManager) -> dict[str, Any]:
+    if (request := manager.state.request) is None:
+        return {}
+    return {
+        "request_id": request.id,
+        "officer": request.officer,
+        "reason": request.reason,
+        "link_label": request.link_label,
+        "created_at": request.created_at.isoformat(),
+        "expires_at": request.expires_at.isoformat(),
+        "answer": request.note,
+    }
 
 
 def _session_expires(manager: AgreementManager) -> datetime | None:
@@ -57,6 +84,14 @@ SENSORS: tuple[ShareSensorDescription, ...] = (
             manager.session.state.value if manager.session else SessionState.IDLE.value
         ),
     ),
+    ShareSensorDescription(
+        key="police_request",
+        translation_key="police_request",
+        device_class=SensorDeviceClass.ENUM,
+        options=["none", *(status.value for status in RequestStatus)],
+        value_fn=_request_status,
+        attributes_fn=_request_details,
+    ),
 )
 
 
@@ -64,8 +99,11 @@ class ShareSensor(ShareEntity, SensorEntity):
     """One of the agreement's sensors."""
 
     entity_description: ShareSensorDescription
-    # Who watched is in the audit log; the recorder keeps only the count.
-    _unrecorded_attributes = frozenset({"viewers"})
+    # Who watched, and what the police asked, is in the audit log; the recorder
+    # keeps only the count and the request's status.
+    _unrecorded_attributes = frozenset(
+        {"viewers", "officer", "reason", "link_label", "answer"}
+    )
 
     @property
     def native_value(self) -> StateType | datetime:

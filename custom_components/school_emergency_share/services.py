@@ -33,14 +33,18 @@ from .const import (
     ATTR_LABEL,
     ATTR_LINK_ID,
     ATTR_MINUTES,
+    ATTR_NOTIFY,
     ATTR_REASON,
+    ATTR_REQUEST_ID,
     ATTR_SINCE,
     ATTR_STANDING,
     ATTR_UNTIL,
     DOMAIN,
     SERVICE_ACTIVATE,
+    SERVICE_APPROVE_REQUEST,
     SERVICE_CREATE_VIEWER_LINK,
     SERVICE_DEACTIVATE,
+    SERVICE_DENY_REQUEST,
     SERVICE_EXPORT_AUDIT,
     SERVICE_EXTEND,
     SERVICE_REVOKE_VIEWER_LINK,
@@ -49,9 +53,10 @@ from .const import (
 from .contexts import async_actor_for
 from .core.actor import Actor
 from .core.links import LinkRequest
-from .core.session import ActivationRequest
+from .core.session import ActivationRequest, Session
 from .data import DATA_DOMAIN
 from .manager import AgreementManager
+from .notifications import async_send_link, check_notify_target
 
 _ENTRY: dict[vol.Marker, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 
@@ -77,9 +82,25 @@ CREATE_LINK_SCHEMA = vol.Schema(
         vol.Optional(ATTR_MINUTES): MINUTES,
         vol.Optional(ATTR_CAMERAS): cv.entity_ids,
         vol.Optional(ATTR_STANDING, default=False): cv.boolean,
+        vol.Optional(ATTR_NOTIFY): cv.string,
     }
 )
 REVOKE_LINK_SCHEMA = vol.Schema({**_ENTRY, vol.Optional(ATTR_LINK_ID): cv.string})
+APPROVE_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_REQUEST_ID): cv.string,
+        vol.Optional(ATTR_DURATION_MINUTES): MINUTES,
+        vol.Optional(ATTR_CAMERAS): cv.entity_ids,
+    }
+)
+DENY_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_REQUEST_ID): cv.string,
+        vol.Optional(ATTR_REASON): cv.string,
+    }
+)
 EXPORT_SCHEMA = vol.Schema(
     {
         **_ENTRY,
@@ -135,16 +156,24 @@ def viewer_url(hass: HomeAssistant, token: str) -> str:
 async def _activate(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     manager = _manager(hass, call)
-    asked = call.data.get(ATTR_CAMERAS)
     session = await manager.async_activate(
         await _actor(hass, call),
         ActivationRequest(
             reason=call.data[ATTR_REASON],
             duration=_minutes(call.data.get(ATTR_DURATION_MINUTES)),
-            cameras=frozenset(asked) if asked is not None else None,
+            cameras=_cameras(call),
             incident_id=call.data.get(ATTR_INCIDENT_ID),
         ),
     )
+    return _started(manager, session)
+
+
+def _cameras(call: ServiceCall) -> frozenset[str] | None:
+    asked = call.data.get(ATTR_CAMERAS)
+    return frozenset(asked) if asked is not None else None
+
+
+def _started(manager: AgreementManager, session: Session) -> ServiceResponse:
     cameras: list[JsonValueType] = [*sorted(manager.shared_cameras())]
     return {
         "session_id": session.id,
@@ -152,6 +181,29 @@ async def _activate(call: ServiceCall) -> ServiceResponse:
         "expires_at": session.expires_at.isoformat(),
         "cameras": cameras,
     }
+
+
+async def _approve_request(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    manager = _manager(hass, call)
+    session = await manager.async_approve_request(
+        await _actor(hass, call),
+        call.data[ATTR_REQUEST_ID],
+        ActivationRequest(
+            reason="",  # the officer's reason is the session's
+            duration=_minutes(call.data.get(ATTR_DURATION_MINUTES)),
+            cameras=_cameras(call),
+        ),
+    )
+    return _started(manager, session)
+
+
+async def _deny_request(call: ServiceCall) -> None:
+    hass = call.hass
+    manager = _manager(hass, call)
+    await manager.async_deny_request(
+        await _actor(hass, call), call.data[ATTR_REQUEST_ID], call.data.get(ATTR_REASON)
+    )
 
 
 async def _deactivate(call: ServiceCall) -> None:
@@ -172,23 +224,32 @@ async def _extend(call: ServiceCall) -> ServiceResponse:
 async def _create_link(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     manager = _manager(hass, call)
-    cameras = call.data.get(ATTR_CAMERAS)
+    target = call.data.get(ATTR_NOTIFY)
+    if target is not None:
+        check_notify_target(hass, target)
+    actor = await _actor(hass, call)
     link, token = await manager.async_create_link(
-        await _actor(hass, call),
+        actor,
         LinkRequest(
             label=call.data[ATTR_LABEL],
             minutes=call.data.get(ATTR_MINUTES),
-            cameras=frozenset(cameras) if cameras is not None else None,
+            cameras=_cameras(call),
             standing=call.data[ATTR_STANDING],
         ),
     )
-    return {
+    url = viewer_url(hass, token)
+    response: dict[str, Any] = {
         "link_id": link.id,
-        "url": viewer_url(hass, token),
+        "url": url,
         "expires_at": manager.link_expiry(link).isoformat(),
         "standing": link.standing,
         "label": link.label,
     }
+    if target is not None:
+        response["sent"] = await async_send_link(
+            hass, manager, actor, link, url, target
+        )
+    return response
 
 
 async def _revoke_link(call: ServiceCall) -> None:
@@ -244,6 +305,13 @@ def async_register_services(hass: HomeAssistant) -> None:
             SupportsResponse.NONE,
         ),
         (SERVICE_EXPORT_AUDIT, _export_audit, EXPORT_SCHEMA, SupportsResponse.OPTIONAL),
+        (
+            SERVICE_APPROVE_REQUEST,
+            _approve_request,
+            APPROVE_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (SERVICE_DENY_REQUEST, _deny_request, DENY_SCHEMA, SupportsResponse.NONE),
     ):
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=supports

@@ -30,6 +30,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.school_emergency_share.const import (
     DOMAIN,
     SERVICE_DEACTIVATE,
+    SERVICE_DENY_REQUEST,
     SERVICE_REVOKE_VIEWER_LINK,
 )
 from custom_components.school_emergency_share.manager import AgreementManager
@@ -205,7 +206,11 @@ async def async_call(
     **data: Any,
 ) -> ServiceResponse:
     """Call one of the integration's services (as the operator unless told)."""
-    no_response = service in (SERVICE_DEACTIVATE, SERVICE_REVOKE_VIEWER_LINK)
+    no_response = service in (
+        SERVICE_DEACTIVATE,
+        SERVICE_REVOKE_VIEWER_LINK,
+        SERVICE_DENY_REQUEST,
+    )
     return await hass.services.async_call(
         DOMAIN,
         service,

@@ -24,12 +24,15 @@ async def test_agreement_loads_with_one_device_and_its_entities(
     keys = sorted(e.unique_id.split(":", 1)[1] for e in entities)
     assert keys == [
         "active_viewers",
+        "approve_request",
         "camera:camera.gym",
         "camera:camera.hallway_b",
         "camera:camera.library",
         "camera:camera.main_entrance",
+        "deny_request",
         "emergency_sharing",
         "extend_session",
+        "police_request",
         "revoke_all_links",
         "session_expires",
         "session_state",
@@ -54,6 +57,8 @@ async def test_services_are_registered(hass: HomeAssistant, cameras: object) -> 
         "create_viewer_link",
         "revoke_viewer_link",
         "export_audit",
+        "approve_request",
+        "deny_request",
     }
 
 

@@ -393,6 +393,7 @@ async def test_brute_force_ends_in_429_and_a_lockout_record(
     assert int(locked.headers["Retry-After"]) > 0
     # Police share carrier NAT with the public: a valid link is never refused.
     assert (await get(client, path + "/cameras.json")).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
     lockouts = events_named(active, "lockout")
     assert len(lockouts) == 1
     assert lockouts[0]["data"]["address"] == "127.0.0.1"

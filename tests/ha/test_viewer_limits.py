@@ -223,5 +223,6 @@ async def test_guesses_from_one_ipv6_subscriber_are_counted_together(
     assert (
         await get(proxied_client, f"{path}/cameras.json", headers=rotated)
     ).status == 200
+    await async_settle(hass)
     (lockout,) = events_named(entry, "lockout")
     assert lockout["data"]["address"] == "2001:db8:1:2::/64"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 
+from .asking import RequestView
+from .events import EventsView
 from .gate import ViewerGate
 from .pages import (
     CamerasView,
@@ -20,7 +22,7 @@ from .pages import (
     ViewerPageView,
     read_assets,
 )
-from .streams import EventsView, MjpegView, SnapshotView
+from .streams import MjpegView, SnapshotView
 
 
 async def async_register_views(hass: HomeAssistant) -> None:
@@ -34,6 +36,7 @@ async def async_register_views(hass: HomeAssistant) -> None:
         MjpegView(gate),
         SnapshotView(gate),
         EventsView(gate),
+        RequestView(gate),
         FallbackView(gate),
     ):
         hass.http.register_view(view)

@@ -6,7 +6,7 @@ so the page can group them the way responders think of a building.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -18,14 +18,71 @@ from homeassistant.helpers import (
 from homeassistant.util import dt as dt_util
 
 from ..const import URL_PREFIX
+from ..core.session import Session
 from .gate import Access
+
+# Home Assistant's floors are district-wide: a district names them after the
+# school ("Lincoln High - Ground floor"), which is how the page groups them.
+SCHOOL_SEPARATORS: Final = (" - ", " \u2013 ", " \u2014 ", " \u00b7 ", ": ")
+
+
+def school_of(floor: str | None) -> str | None:
+    """The school a floor's name starts with, if it names one."""
+    for separator in SCHOOL_SEPARATORS:
+        if floor and separator in floor:
+            return floor.split(separator, 1)[0].strip() or None
+    return None
 
 
 def describe(hass: HomeAssistant, access: Access, token: str) -> dict[str, Any]:
-    """What a viewer may know: the session, the link and its cameras."""
+    """What a viewer may know: the session, the link and its cameras.
+
+    `session` is None while a standing link waits for a session; its cameras
+    are then none, and `request` is the officer's request, if any.
+    """
     manager, link = access.manager, access.link
-    agreement, session = manager.agreement, manager.session
-    assert session is not None  # noqa: S101 - admitted requests have a session
+    session = manager.session if manager.session_open(dt_util.utcnow()) else None
+    request = manager.state.request
+    return {
+        "session": _session(access, session) if session is not None else None,
+        "link": {
+            "label": link.label,
+            "standing": link.standing,
+            "expires_at": manager.link_expiry(link).isoformat(),
+        },
+        "request": (
+            request.public()
+            if request is not None and request.link_id == link.id
+            else None
+        ),
+        "now": dt_util.utcnow().isoformat(),
+        "cameras": _cameras(hass, access, token) if session is not None else [],
+    }
+
+
+def _session(access: Access, session: Session) -> dict[str, Any]:
+    manager, link = access.manager, access.link
+    agreement = manager.agreement
+    return {
+        "id": session.id,
+        "state": session.state.value,
+        "school": agreement.school,
+        "agency": agreement.agency,
+        "reason": session.reason,
+        "incident_id": session.incident_id,
+        "started_at": session.started_at.isoformat(),
+        "expires_at": session.expires_at.isoformat(),
+        "now": dt_util.utcnow().isoformat(),
+        "link": {
+            "label": link.label,
+            "standing": link.standing,
+            "expires_at": manager.link_expiry(link).isoformat(),
+        },
+    }
+
+
+def _cameras(hass: HomeAssistant, access: Access, token: str) -> list[dict[str, Any]]:
+    manager, link = access.manager, access.link
     base = f"{URL_PREFIX}/{token}"
     entities, areas, floors = er.async_get(hass), ar.async_get(hass), fr.async_get(hass)
     cameras = []
@@ -48,6 +105,7 @@ def describe(hass: HomeAssistant, access: Access, token: str) -> dict[str, Any]:
             {
                 "id": camera,
                 "name": state.name if state else camera,
+                "school": school_of(floor),
                 "area": area,
                 "floor": floor,
                 "floor_level": level,
@@ -56,22 +114,4 @@ def describe(hass: HomeAssistant, access: Access, token: str) -> dict[str, Any]:
                 "status": manager.streams.status(camera),
             }
         )
-    return {
-        "session": {
-            "id": session.id,
-            "state": session.state.value,
-            "school": agreement.school,
-            "agency": agreement.agency,
-            "reason": session.reason,
-            "incident_id": session.incident_id,
-            "started_at": session.started_at.isoformat(),
-            "expires_at": session.expires_at.isoformat(),
-            "now": dt_util.utcnow().isoformat(),
-            "link": {
-                "label": link.label,
-                "standing": link.standing,
-                "expires_at": manager.link_expiry(link).isoformat(),
-            },
-        },
-        "cameras": cameras,
-    }
+    return cameras

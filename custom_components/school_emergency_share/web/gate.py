@@ -193,12 +193,21 @@ class ViewerGate:
         )
 
     def check_limits(self, access: Access, camera: str | None, path: str) -> None:
-        """Refuse (429) one viewer more than the cap, or one stream too many."""
+        """Refuse (429) one viewer more than the cap, or one stream too many.
+
+        An events stream (`camera` None) shows no video: it counts against the
+        viewer's streams, not the viewer cap.
+        """
         manager, link = access.manager, access.link
-        if not manager.viewer_allowed(link.id, access.address):
+        connections, agreement = manager.connections, manager.agreement
+        if camera is not None and not connections.viewer_allowed(
+            link.id, access.address, agreement.max_viewers
+        ):
             self.record_denial(access, Denial.VIEWER_CAP, camera, path)
             raise deny(Denial.VIEWER_CAP, retry_after=30)
-        if not manager.stream_allowed(link.id, access.address):
+        if not connections.stream_allowed(
+            link.id, access.address, agreement.max_streams_per_viewer
+        ):
             self.record_denial(access, Denial.STREAM_CAP, camera, path)
             raise deny(Denial.STREAM_CAP, retry_after=5)
 
@@ -222,10 +231,12 @@ class ViewerGate:
         manager, link = access.manager, access.link
         if not manager.audit.writable:
             raise deny(Denial.AUDIT_UNAVAILABLE, retry_after=30)
-        if not manager.viewer_allowed(link.id, access.address):
+        if not manager.connections.viewer_allowed(
+            link.id, access.address, manager.agreement.max_viewers
+        ):
             self.record_denial(access, Denial.VIEWER_CAP, camera, "snapshot")
             raise deny(Denial.VIEWER_CAP, retry_after=30)
-        if not manager.snapshot_allowed(link, access.address):
+        if not manager.connections.snapshot_allowed(link, access.address):
             self.record_denial(access, Denial.STREAM_CAP, camera, "snapshot")
             raise deny(Denial.STREAM_CAP, retry_after=1)
         key = (access.link.id, access.address, f"snapshot:{camera}")

@@ -7,10 +7,8 @@ stops reading after `STREAM_WRITE_TIMEOUT`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 import contextlib
-import json
 import socket
 import time
 from typing import Any, Final
@@ -24,7 +22,6 @@ from ..core.events import AuditEvent
 from ..core.links import Denial
 from ..manager import AgreementManager
 from ..media import CameraStatus, Frame, StreamClosed, mjpeg
-from .catalog import describe
 from .gate import Access
 from .responses import SECURITY_HEADERS, deny
 from .routing import ViewerView
@@ -32,7 +29,6 @@ from .routing import ViewerView
 STREAM_WRITE_TIMEOUT: Final = 5.0
 SNAPSHOT_FRESH: Final = 2.0
 SNAPSHOT_WAIT: Final = 10.0
-EVENTS_HEARTBEAT: Final = 5.0
 # The kernel's send buffer for a stream. Autotuning would let a stalled viewer
 # park megabytes in the kernel before the write timeout could notice; this is
 # still several round trips of a phone on a cellular network at full rate.
@@ -182,69 +178,3 @@ async def _next_frame(
         return None
     finally:
         unsubscribe(subscription)
-
-
-class EventsView(ViewerView):
-    """Server-sent session status; closes when the session ends."""
-
-    url = URL_PREFIX + "/{token}/events"
-    name = f"api:{DOMAIN}:events"
-
-    async def get(self, request: web.Request, token: str) -> web.StreamResponse:
-        """Send status on every change and a heartbeat; `ended` closes it."""
-        access = await self.gate.admit(request, token)
-        manager, link = access.manager, access.link
-        self.gate.check_limits(access, None, request.path)
-        changed = asyncio.Event()
-        closed: list[str] = []
-
-        def close(reason: str) -> None:
-            closed.append(reason)
-            changed.set()
-
-        conn = manager.connections.open(
-            link, None, access.address, access.user_agent, close
-        )
-        unlisten = manager.async_add_listener(changed.set)
-        response = web.StreamResponse(
-            headers={
-                **SECURITY_HEADERS,
-                "Content-Type": "text/event-stream",
-                "X-Accel-Buffering": "no",
-            }
-        )
-        try:
-            await response.prepare(request)
-            allowed = still_allowed(request, manager, link.id, None)
-            while not closed and allowed():
-                changed.clear()
-                await _send_event(
-                    response, "status", describe(self.gate.hass, access, token)
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), EVENTS_HEARTBEAT)
-            why = closed[0] if closed else "session_ended"
-            session = manager.session
-            ended = {
-                "reason": why,
-                # Lets the page say "the school ended sharing" or "time ran out".
-                "session_end_reason": (
-                    session.end_reason.value if session and session.end_reason else None
-                ),
-            }
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await _send_event(response, "ended", ended)
-        except ConnectionError:
-            pass
-        finally:
-            unlisten()
-            manager.connections.forget(conn)
-        return response
-
-
-async def _send_event(
-    response: web.StreamResponse, event: str, data: dict[str, Any]
-) -> None:
-    payload = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-    async with asyncio.timeout(STREAM_WRITE_TIMEOUT):
-        await response.write(payload)
