@@ -3,13 +3,57 @@
 `--soak` runs the long tests marked `soak` (skipped otherwise). Tests marked
 `realhass` start a real Home Assistant from the current environment and are
 skipped when `SES_TEST_ENV=minimum` (scripts/test sets it).
+
+Deprecations: a DeprecationWarning attributed to our code is an error
+(pyproject.toml `filterwarnings`); Home Assistant reports a custom integration's
+use of deprecated APIs in its log instead, and `no_deprecated_use` fails the
+test that caused such a report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+import logging
 import os
+import re
+from typing import Final
 
 import pytest
+
+DOMAIN: Final = "school_emergency_share"
+# helpers/frame.py: "Detected that custom integration 'x' <what>..." (2025.4 and
+# 2026.10); helpers/deprecation.py: "<name> was used from x, this is a deprecated
+# <kind>..." (2025.4), "The deprecated <kind> <name> was used from x. ..." (2026.10).
+HA_DEPRECATION_REPORT: Final = re.compile(
+    rf"^Detected that custom integration '{DOMAIN}' "
+    rf"| from {DOMAIN}, this is a deprecated "
+    rf"|^The deprecated .* from {DOMAIN}\."
+)
+
+
+class _Reports(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if HA_DEPRECATION_REPORT.search(message):
+            self.messages.append(message)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_use() -> Iterator[None]:
+    """Fail a test during which Home Assistant reported a deprecated use of ours."""
+    reports = _Reports()
+    root = logging.getLogger()
+    root.addHandler(reports)
+    try:
+        yield
+    finally:
+        root.removeHandler(reports)
+    if reports.messages:
+        pytest.fail("Home Assistant reported:\n" + "\n".join(reports.messages))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
