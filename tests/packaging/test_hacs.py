@@ -15,14 +15,11 @@ from typing import Any
 
 from awesomeversion import AwesomeVersion
 from homeassistant.helpers import config_validation as cv
-from PIL import Image
-import pytest
 import voluptuous as vol
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "school_emergency_share"
 INTEGRATION = REPO / "custom_components" / DOMAIN
-BRAND = INTEGRATION / "brand"
 
 # hacs.json: these keys only (PREVENT_EXTRA), `name` required.
 HACS_JSON_SCHEMA = vol.Schema(
@@ -107,22 +104,3 @@ def test_the_readme_hacs_renders_exists() -> None:
     readme = REPO / "README.md"
     assert readme.is_file()
     assert readme.read_text(encoding="utf-8").strip()
-
-
-@pytest.mark.parametrize(("name", "size"), [("icon.png", 256), ("icon@2x.png", 512)])
-def test_the_brand_icon_ships_inside_the_integration(name: str, size: int) -> None:
-    """`brand/icon.png` 256x256 and `icon@2x.png` 512x512, transparent PNGs.
-
-    Home Assistant 2026.3 and later serve a custom integration's own
-    `brand/` images; home-assistant/brands asks for these sizes, trimmed.
-    """
-    with Image.open(BRAND / name) as image:
-        assert image.format == "PNG"
-        assert image.size == (size, size)
-        assert image.mode == "RGBA"
-        alpha = image.getchannel("A")
-        assert alpha.getpixel((0, 0)) == 0  # transparent background
-        # Trimmed: the shield touches the top and bottom edges.
-        box = alpha.getbbox()
-        assert box is not None
-        assert (box[1], box[3]) == (0, size)
