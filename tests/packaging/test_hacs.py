@@ -55,6 +55,17 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _pinned(environment: str) -> str:
+    """The Home Assistant version requirements/<environment>.in pins."""
+    pinned = re.search(
+        r"^homeassistant==(\S+)",
+        (REPO / "requirements" / f"{environment}.in").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    assert pinned is not None
+    return pinned.group(1)
+
+
 def test_hacs_json_has_only_keys_hacs_knows() -> None:
     """An unknown or mistyped key is a hard failure in HACS's validation."""
     hacs = _json(REPO / "hacs.json")
@@ -68,14 +79,7 @@ def test_hacs_json_has_only_keys_hacs_knows() -> None:
 
 def test_the_minimum_home_assistant_is_the_one_the_tests_run_against() -> None:
     """HACS refuses installs older than `homeassistant`: the tested minimum."""
-    hacs = _json(REPO / "hacs.json")
-    pinned = re.search(
-        r"^homeassistant==(\S+)",
-        (REPO / "requirements" / "minimum.in").read_text(encoding="utf-8"),
-        re.MULTILINE,
-    )
-    assert pinned is not None
-    assert hacs["homeassistant"] == pinned.group(1)
+    assert _json(REPO / "hacs.json")["homeassistant"] == _pinned("minimum")
 
 
 def test_one_integration_under_custom_components() -> None:
@@ -104,3 +108,13 @@ def test_the_readme_hacs_renders_exists() -> None:
     readme = REPO / "README.md"
     assert readme.is_file()
     assert readme.read_text(encoding="utf-8").strip()
+
+
+def test_the_readme_names_the_versions_the_tests_run_against() -> None:
+    """'Supported Home Assistant: <minimum> ... to <current>', as pinned."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    supported = re.search(
+        r"\*\*Supported Home Assistant:\*\* (\S+) .*? to (\S+) ", readme, re.DOTALL
+    )
+    assert supported is not None
+    assert supported.groups() == (_pinned("minimum"), _pinned("current"))
