@@ -338,11 +338,15 @@ class SchoolEmergencyShareOptionsFlow(_AgreementSteps, OptionsFlow):
         )
         # The agreement is not reloaded: rename its device (and so its
         # entities' names) here. A name the user gave the device stays.
+        # The agreement's own device, without async_get_device (deprecated in
+        # 2026.10; its replacements are missing from 2025.4).
         devices = dr.async_get(self.hass)
-        if device := devices.async_get_device({(DOMAIN, self.config_entry.entry_id)}):
-            devices.async_update_device(
-                device.id,
-                name=title,
-                model=f"Agreement with {self.data[CONF_AGENCY]}",
-            )
+        entry_id = self.config_entry.entry_id
+        for device in dr.async_entries_for_config_entry(devices, entry_id):
+            if (DOMAIN, entry_id) in device.identifiers:
+                devices.async_update_device(
+                    device.id,
+                    name=title,
+                    model=f"Agreement with {self.data[CONF_AGENCY]}",
+                )
         return self.async_create_entry(data=self.data)
