@@ -196,6 +196,14 @@ class Supervisor:
                 " running?); stop it, or set SES_DEMO_PORT to use another port"
             )
         self.hass.check()
+        port = self.state.data.get("port", self.settings.port)
+        if port != self.settings.port:
+            # Home Assistant 2026.10 keeps the HTTP settings of its first start
+            # (see HassClient.confirm_http_config); it would not listen here.
+            raise DemoError(
+                f"config/ was set up with Home Assistant on port {port}, which keeps"
+                f" it: set SES_DEMO_PORT={port}, or start over with --reset"
+            )
         busy = [
             p for p in district.camera_ports(self.camera_port) if not port_is_free(p)
         ]
@@ -263,6 +271,7 @@ class Supervisor:
             )
             data.update(
                 entry_id=populated.entry_id,
+                port=self.settings.port,
                 camera_port=self.camera_port,
                 cameras=populated.cameras,
                 rtsp_stream=self.settings.rtsp_stream,
@@ -296,6 +305,7 @@ class Supervisor:
         token = await self.token()
         async with HassClient(self.local_url, token) as client:
             await client.wait_running(self.settings.start_timeout)
+            await client.confirm_http_config()
             await self.setup(client)
             fire_automation = await blueprints.automation_exists(
                 client, FIRE_ALARM_AUTOMATION

@@ -4,12 +4,20 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Everything built or downloaded lives here, outside the repository.
 SES_CACHE="${SES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/school-emergency-share}"
-PYTHON_VERSION="3.13.5"
-# Debian trixie packages Python 3.13.5, the newest Python this machine can build
-# without a network beyond the package registries; Home Assistant 2026.2 needs it.
+# Each environment runs on the Python its Home Assistant needs, both cached here:
+# - minimum (Home Assistant 2025.4.4): Python 3.13.5, built from Debian trixie's
+#   source package, the newest Python 3.13 this machine can build without a
+#   network beyond the package registries.
+# - current (Home Assistant 2026.10.4, which needs Python >= 3.14.2): Python 3.14
+#   from Debian forky's binary packages, unpacked with forky's C libraries into
+#   one folder (no source package of 3.14 is published for forky or sid).
 PYTHON_DEBIAN_MIRROR="${SES_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-PYTHON_PREFIX="$SES_CACHE/python-$PYTHON_VERSION"
-PYTHON_BIN="$PYTHON_PREFIX/bin/python3.13"
+MINIMUM_PYTHON_VERSION="3.13.5"
+MINIMUM_PYTHON_PREFIX="$SES_CACHE/python-$MINIMUM_PYTHON_VERSION"
+MINIMUM_PYTHON="$MINIMUM_PYTHON_PREFIX/bin/python3.13"
+CURRENT_PYTHON_SERIES="3.14"
+CURRENT_PYTHON_PREFIX="$SES_CACHE/python-$CURRENT_PYTHON_SERIES-forky"
+CURRENT_PYTHON="$CURRENT_PYTHON_PREFIX/usr/bin/python$CURRENT_PYTHON_SERIES"
 TOOLS_DIR="$SES_CACHE/tools"
 UV_BIN="$TOOLS_DIR/bin/uv"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$SES_CACHE/uv-cache}"
@@ -20,6 +28,15 @@ warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
 die() {
     printf '\033[31merror:\033[0m %s\n' "$*" >&2
     exit 1
+}
+
+# The interpreter an environment is built on.
+env_python() {
+    case "$1" in
+    minimum) printf '%s' "$MINIMUM_PYTHON" ;;
+    current) printf '%s' "$CURRENT_PYTHON" ;;
+    *) die "no environment '$1' (environments: ${ENVIRONMENTS[*]})" ;;
+    esac
 }
 
 # The virtual environment for a lock file; a changed lock file gets a new one.

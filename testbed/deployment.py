@@ -141,6 +141,7 @@ class Deployment:
         deployment = cls(hass, token)
         await deployment.client.__aenter__()
         await deployment.client.wait_running(START_TIMEOUT)
+        await deployment.client.confirm_http_config()
         user = await deployment.client.ws("auth/current_user")
         deployment.admin_id = user["id"]
         await deployment.remove_onboarding_leftovers()

@@ -493,6 +493,25 @@ class HassClient:
         status, _ = await self.request("GET", "/api/", ok=(200, 401, 403))
         return status == 200
 
+    async def confirm_http_config(self) -> bool:
+        """Confirm the HTTP settings Home Assistant runs with; True if it asked.
+
+        Home Assistant 2026.10 (not 2026.2) reads `http:` from configuration.yaml
+        once, on the first start, into its storage as a *pending* config; unless
+        an administrator confirms it within 5 minutes it reverts to the default
+        (port 8123) and restarts (`homeassistant/components/http/config.py`).
+        Answering on the configured port is the confirmation. Older versions
+        have no such command and nothing to confirm.
+        """
+        try:
+            config = await self.ws("http/config")
+        except DemoError:
+            return False
+        if config.get("active_config_type") != "pending":
+            return False
+        await self.ws("http/config/promote")
+        return True
+
     async def wait_running(self, seconds: float) -> None:
         """Wait until Home Assistant has finished starting (state RUNNING)."""
         deadline = time.monotonic() + seconds

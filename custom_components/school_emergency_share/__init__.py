@@ -108,11 +108,14 @@ async def _async_entry_updated(hass: HomeAssistant, entry: ShareConfigEntry) -> 
     agreement = Agreement.from_options(entry.options, dt_util.get_default_time_zone())
     await manager.async_apply_agreement(Actor.system("Settings"), agreement)
     devices = dr.async_get(hass)
-    if device := devices.async_get_device({(DOMAIN, entry.entry_id)}):
-        # A name the user gave the device stays (name_by_user).
-        devices.async_update_device(
-            device.id, name=entry.title, model=f"Agreement with {agreement.agency}"
-        )
+    # The agreement's own device, found without async_get_device (deprecated
+    # in 2026.10, its replacements missing from 2025.4). A name the user gave
+    # the device stays (name_by_user).
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        if (DOMAIN, entry.entry_id) in device.identifiers:
+            devices.async_update_device(
+                device.id, name=entry.title, model=f"Agreement with {agreement.agency}"
+            )
     async_dispatcher_send(hass, signal_agreement_changed(entry.entry_id))
     hass.data[DATA_DOMAIN].refresh_failure_limit()
     async_check_cameras_exist(hass, entry, agreement)

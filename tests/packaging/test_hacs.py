@@ -15,14 +15,11 @@ from typing import Any
 
 from awesomeversion import AwesomeVersion
 from homeassistant.helpers import config_validation as cv
-from PIL import Image
-import pytest
 import voluptuous as vol
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "school_emergency_share"
 INTEGRATION = REPO / "custom_components" / DOMAIN
-BRAND = INTEGRATION / "brand"
 
 # hacs.json: these keys only (PREVENT_EXTRA), `name` required.
 HACS_JSON_SCHEMA = vol.Schema(
@@ -58,6 +55,17 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _pinned(environment: str) -> str:
+    """The Home Assistant version requirements/<environment>.in pins."""
+    pinned = re.search(
+        r"^homeassistant==(\S+)",
+        (REPO / "requirements" / f"{environment}.in").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    assert pinned is not None
+    return pinned.group(1)
+
+
 def test_hacs_json_has_only_keys_hacs_knows() -> None:
     """An unknown or mistyped key is a hard failure in HACS's validation."""
     hacs = _json(REPO / "hacs.json")
@@ -71,14 +79,7 @@ def test_hacs_json_has_only_keys_hacs_knows() -> None:
 
 def test_the_minimum_home_assistant_is_the_one_the_tests_run_against() -> None:
     """HACS refuses installs older than `homeassistant`: the tested minimum."""
-    hacs = _json(REPO / "hacs.json")
-    pinned = re.search(
-        r"^homeassistant==(\S+)",
-        (REPO / "requirements" / "minimum.in").read_text(encoding="utf-8"),
-        re.MULTILINE,
-    )
-    assert pinned is not None
-    assert hacs["homeassistant"] == pinned.group(1)
+    assert _json(REPO / "hacs.json")["homeassistant"] == _pinned("minimum")
 
 
 def test_one_integration_under_custom_components() -> None:
@@ -109,20 +110,11 @@ def test_the_readme_hacs_renders_exists() -> None:
     assert readme.read_text(encoding="utf-8").strip()
 
 
-@pytest.mark.parametrize(("name", "size"), [("icon.png", 256), ("icon@2x.png", 512)])
-def test_the_brand_icon_ships_inside_the_integration(name: str, size: int) -> None:
-    """`brand/icon.png` 256x256 and `icon@2x.png` 512x512, transparent PNGs.
-
-    Home Assistant 2026.3 and later serve a custom integration's own
-    `brand/` images; home-assistant/brands asks for these sizes, trimmed.
-    """
-    with Image.open(BRAND / name) as image:
-        assert image.format == "PNG"
-        assert image.size == (size, size)
-        assert image.mode == "RGBA"
-        alpha = image.getchannel("A")
-        assert alpha.getpixel((0, 0)) == 0  # transparent background
-        # Trimmed: the shield touches the top and bottom edges.
-        box = alpha.getbbox()
-        assert box is not None
-        assert (box[1], box[3]) == (0, size)
+def test_the_readme_names_the_versions_the_tests_run_against() -> None:
+    """'Supported Home Assistant: <minimum> ... to <current>', as pinned."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    supported = re.search(
+        r"\*\*Supported Home Assistant:\*\* (\S+) .*? to (\S+) ", readme, re.DOTALL
+    )
+    assert supported is not None
+    assert supported.groups() == (_pinned("minimum"), _pinned("current"))

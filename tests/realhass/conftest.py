@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-import pytest_socket  # type: ignore[import-untyped]
+import pytest_socket
 
 from .site import Site, running_site
 

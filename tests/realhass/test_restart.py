@@ -162,3 +162,17 @@ async def test_sigkill_during_audit_writes_loses_no_acknowledged_record(
     created = {r["data"]["link_id"] for r in records if r["event"] == "link_created"}
     assert acked <= created, sorted(acked - created)
     assert len(acked) >= ACKNOWLEDGED_BEFORE_KILL
+
+
+async def test_home_assistant_keeps_its_port_across_restarts(site: Site) -> None:
+    """Its HTTP settings were confirmed: no revert to port 8123 five minutes in.
+
+    Home Assistant 2026.10 takes `http:` from configuration.yaml as a pending
+    config that reverts, with a restart, unless confirmed
+    (`HassClient.confirm_http_config`, called once after onboarding).
+    """
+    http = await site.deployment.client.ws("http/config")
+    assert http["active_config_type"] == "stable"
+    assert http["pending"] is None
+    assert http["revert_at"] is None
+    assert http["stable"]["server_port"] == site.hass.port
