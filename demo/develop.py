@@ -200,7 +200,7 @@ class Supervisor:
         if port != self.settings.port:
             # Home Assistant 2026.10 keeps the HTTP settings of its first start
             # (see HassClient.confirm_http_config); it would not listen here.
-            raise DemoError(
+            raise SetupError(
                 f"config/ was set up with Home Assistant on port {port}, which keeps"
                 f" it: set SES_DEMO_PORT={port}, or start over with --reset"
             )

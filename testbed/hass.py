@@ -505,7 +505,7 @@ class HassClient:
         """
         try:
             config = await self.ws("http/config")
-        except DemoError:
+        except ApiError:
             return False
         if config.get("active_config_type") != "pending":
             return False

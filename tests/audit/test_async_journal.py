@@ -15,7 +15,11 @@ from typing import Any
 
 import pytest
 
-from custom_components.school_emergency_share.audit import AsyncJournal, writer
+from custom_components.school_emergency_share.audit import (
+    AsyncJournal,
+    Journal,
+    writer,
+)
 
 from .support import START, FakeClock, log_lines, outside_verify
 
@@ -290,14 +294,27 @@ async def test_open_reports_what_it_found_and_repaired(
 
 
 async def test_closing_while_opening_leaves_nothing_running(
-    log_path: Path, clock: FakeClock
+    log_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An agreement unloaded during its setup: open fails, the thread ends."""
+    """An agreement unloaded during its setup: open fails, the thread ends.
+
+    The worker's open waits until close has begun, whatever the machine's speed.
+    """
+    closing_began = threading.Event()
+    real_open = Journal.open
+
+    def open_after_close_began(self: Journal, witness: Any = None) -> Any:
+        closing_began.wait(timeout=30)
+        return real_open(self, witness)
+
+    monkeypatch.setattr(Journal, "open", open_after_close_began)
     journal = AsyncJournal(log_path, clock=clock, name="test")
     opening = asyncio.create_task(journal.open())
     await asyncio.sleep(0)
-
-    await journal.close()
+    closing = asyncio.create_task(journal.close())
+    await asyncio.sleep(0)
+    closing_began.set()
+    await closing
 
     with pytest.raises(RuntimeError):
         await opening

@@ -320,6 +320,7 @@ async def test_stream_closes_at_the_deadline(
     await read_parts(response, 1)
     manager = manager_of(active)
     assert manager.session is not None
+    manager._deadline.cancel()  # rung here instead of by the clock
     manager._deadline._fire(manager.session.expires_at)
     await wait_closed(response, timeout=10.0)
     await hass.async_block_till_done(wait_background_tasks=True)
