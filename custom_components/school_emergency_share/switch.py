@@ -33,6 +33,15 @@ class ShareSwitchDescription(SwitchEntityDescription):
     is_on_fn: Callable[[AgreementManager], bool]
     turn_on_fn: Turn
     turn_off_fn: Turn
+    attributes_fn: Callable[[AgreementManager], dict[str, Any]] | None = None
+
+
+def _session_attributes(manager: AgreementManager) -> dict[str, Any]:
+    """The open session's end, with the state (automations read them together)."""
+    session = manager.session
+    if session is None or not session.is_open(dt_util.utcnow()):
+        return {"expires_at": None}
+    return {"expires_at": session.expires_at.isoformat()}
 
 
 EMERGENCY_SHARING = ShareSwitchDescription(
@@ -46,6 +55,7 @@ EMERGENCY_SHARING = ShareSwitchDescription(
     turn_off_fn=lambda manager, actor: manager.async_deactivate(
         actor, DASHBOARD_REASON
     ),
+    attributes_fn=_session_attributes,
 )
 
 
@@ -110,6 +120,13 @@ class ShareSwitch(ShareEntity, SwitchEntity):
     def is_on(self) -> bool:
         """The described state."""
         return self.entity_description.is_on_fn(self.manager)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The described attributes, if any."""
+        if (attributes := self.entity_description.attributes_fn) is None:
+            return self._attr_extra_state_attributes or None
+        return attributes(self.manager)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Ask the manager, as the caller."""
