@@ -57,7 +57,7 @@ homeassistant:
 http:
   server_host: 127.0.0.1
   server_port: {port}
-
+{http_extra}
 frontend:
 config:
 api:
@@ -91,6 +91,7 @@ def scratch_hass(
     port: int | None = None,
     python: str = sys.executable,
     log_level: str = "info",
+    http: dict[str, object] | None = None,
 ) -> HassProcess:
     """A Home Assistant on a config dir of its own, on 127.0.0.1 (not started).
 
@@ -100,7 +101,13 @@ def scratch_hass(
     port = port or free_port()
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
-        CONFIGURATION.format(port=port, log_level=log_level)
+        CONFIGURATION.format(
+            port=port,
+            log_level=log_level,
+            http_extra="".join(
+                f"  {key}: {json.dumps(value)}\n" for key, value in (http or {}).items()
+            ),
+        )
     )
     automations = config_dir / "automations.yaml"
     if not automations.exists():

@@ -55,8 +55,9 @@ def module_sockets() -> None:
 async def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Site]:
-    """This module's Home Assistant, camera and agreement."""
+    """This module's Home Assistant, camera and agreement (and its `HTTP`)."""
     options = getattr(request.module, "AGREEMENT", {})
+    http = getattr(request.module, "HTTP", None)
     workdir = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-    async with running_site(workdir, **options) as running:
+    async with running_site(workdir, http, **options) as running:
         yield running
