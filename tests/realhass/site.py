@@ -64,16 +64,16 @@ class Site:
 
 @contextlib.asynccontextmanager
 async def running_site(
-    workdir: Path, http: dict[str, object] | None = None, **agreement: Any
+    workdir: Path, http_settings: dict[str, object] | None = None, **agreement: Any
 ) -> AsyncIterator[Site]:
     """Camera, Home Assistant, onboarding, the agreement and a standing link.
 
-    `http` adds settings to Home Assistant's `http:` (ip_ban_enabled, ...).
+    `http_settings` adds to Home Assistant's `http:` (ip_ban_enabled, ...).
     """
     # A small camera: what is measured is Home Assistant, not the camera.
     camera = MjpegCamera(Picture(size="320x180", fps=6), name=CAMERA_NAME)
     await camera.start()
-    hass = scratch_hass(workdir / "config", http=http)
+    hass = scratch_hass(workdir / "config", http=http_settings)
     deployment: Deployment | None = None
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, force_close=True),
