@@ -21,15 +21,21 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import selector
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    selector,
+)
 from homeassistant.util import slugify
 import voluptuous as vol
 
 from .const import (
     CONF_AGENCY,
     CONF_ALLOWED_USERS,
+    CONF_CAMERA_AREAS,
     CONF_CAMERAS,
     CONF_FAILURE_LIMIT,
+    CONF_MASKS,
     CONF_MAX_EXTENSION_MINUTES,
     CONF_MAX_SESSION_MINUTES,
     CONF_MAX_STREAMS_PER_VIEWER,
@@ -49,6 +55,7 @@ from .const import (
     DOMAIN,
     MAX_FAILURE_LIMIT,
 )
+from .core.masks import masks_as_options, masks_from_options
 
 
 def _number(
@@ -87,18 +94,73 @@ def dates_schema(defaults: dict[str, Any]) -> vol.Schema:
 
 
 def cameras_schema(defaults: dict[str, Any]) -> vol.Schema:
-    """Step 2: the cameras the agreement covers, and the ones never shared."""
+    """Step 2: the cameras the agreement covers, and the ones never shared.
+
+    A district has hundreds: whole areas can be added at once (every camera in
+    them but the private ones), and the entity picker searches by name.
+    """
     cameras = selector.EntitySelector(
         selector.EntitySelectorConfig(domain=Platform.CAMERA, multiple=True)
     )
     return vol.Schema(
         {
-            vol.Required(CONF_CAMERAS, default=defaults.get(CONF_CAMERAS, [])): cameras,
+            vol.Optional(CONF_CAMERA_AREAS, default=[]): selector.AreaSelector(
+                selector.AreaSelectorConfig(multiple=True)
+            ),
+            vol.Optional(CONF_CAMERAS, default=defaults.get(CONF_CAMERAS, [])): cameras,
             vol.Optional(
                 CONF_PRIVATE_CAMERAS, default=defaults.get(CONF_PRIVATE_CAMERAS, [])
             ): cameras,
         }
     )
+
+
+def cameras_in_areas(hass: HomeAssistant, area_ids: list[str]) -> set[str]:
+    """Every camera placed in the areas, itself or through its device."""
+    entities, devices = er.async_get(hass), dr.async_get(hass)
+    found: set[str] = set()
+    for area_id in area_ids:
+        placed = list(er.async_entries_for_area(entities, area_id))
+        for device in dr.async_entries_for_area(devices, area_id):
+            placed += [
+                entry
+                for entry in er.async_entries_for_device(entities, device.id)
+                if entry.area_id is None
+            ]
+        found |= {entry.entity_id for entry in placed if entry.domain == "camera"}
+    return found
+
+
+def with_areas(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str, Any]:
+    """The cameras step's answer with its areas turned into their cameras."""
+    picked = dict(user_input)
+    private = set(picked.get(CONF_PRIVATE_CAMERAS, []))
+    in_areas = cameras_in_areas(hass, picked.pop(CONF_CAMERA_AREAS, []))
+    given = list(picked.get(CONF_CAMERAS, []))
+    picked[CONF_CAMERAS] = [*given, *sorted(in_areas - set(given) - private)]
+    return picked
+
+
+def masks_schema(defaults: dict[str, Any]) -> vol.Schema:
+    """Options: privacy masks by camera (rectangles in fractions of the frame)."""
+    return vol.Schema(
+        {
+            vol.Optional(
+                CONF_MASKS, default=defaults.get(CONF_MASKS, {})
+            ): selector.ObjectSelector(),
+        }
+    )
+
+
+def validate_masks(data: dict[str, Any], cameras: list[str]) -> dict[str, str]:
+    """Errors of the masks step: well-formed masks of the agreement's cameras."""
+    try:
+        masks = masks_from_options(data.get(CONF_MASKS))
+    except (TypeError, ValueError):
+        return {CONF_MASKS: "masks_invalid"}
+    if set(masks) - set(cameras):
+        return {CONF_MASKS: "mask_camera_unknown"}
+    return {}
 
 
 def rules_schema(
@@ -246,11 +308,15 @@ class _AgreementSteps:
     async def _finish(self) -> ConfigFlowResult:
         raise NotImplementedError
 
+    async def _after_rules(self) -> ConfigFlowResult:
+        return await self._finish()
+
     async def async_step_cameras(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
+            user_input = with_areas(self.hass, user_input)
             errors = validate_cameras(user_input)
             if not errors:
                 self.data.update(user_input)
@@ -266,7 +332,7 @@ class _AgreementSteps:
     ) -> ConfigFlowResult:
         if user_input is not None:
             self.data.update(normalise_rules(user_input))
-            return await self._finish()
+            return await self._after_rules()
         users = await _user_options(self.hass)
         return self.async_show_form(
             step_id="rules", data_schema=rules_schema(self.hass, users, self.data)
@@ -376,6 +442,26 @@ class SchoolEmergencyShareOptionsFlow(_AgreementSteps, OptionsFlow):
         return self.async_show_form(
             step_id="dates",
             data_schema=dates_schema(user_input or self.data),
+            errors=errors,
+        )
+
+    async def _after_rules(self) -> ConfigFlowResult:
+        return await self.async_step_masks()
+
+    async def async_step_masks(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Privacy masks: what of a camera's picture no viewer may see."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = validate_masks(user_input, self.data.get(CONF_CAMERAS, []))
+            if not errors:
+                masks = masks_from_options(user_input.get(CONF_MASKS))
+                self.data[CONF_MASKS] = masks_as_options(masks)
+                return await self._finish()
+        return self.async_show_form(
+            step_id="masks",
+            data_schema=masks_schema(user_input or self.data),
             errors=errors,
         )
 

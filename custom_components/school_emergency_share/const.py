@@ -24,6 +24,9 @@ CONF_NOTIFY_TARGETS: Final = "notify_targets"
 CONF_RETENTION_DAYS: Final = "retention_days"
 CONF_FAILURE_LIMIT: Final = "failure_limit"
 CONF_MAX_STREAMS_PER_VIEWER: Final = "max_streams_per_viewer"
+CONF_MASKS: Final = "masks"
+# Not stored: the cameras step adds every camera of these areas.
+CONF_CAMERA_AREAS: Final = "camera_areas"
 
 DEFAULT_MAX_SESSION_MINUTES: Final = 60
 DEFAULT_MAX_EXTENSION_MINUTES: Final = 60

@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import area_registry as ar, device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -205,6 +205,7 @@ async def _change_agreement(
     dates: dict[str, Any] | None = None,
     cameras: dict[str, Any] | None = None,
     rules: dict[str, Any] | None = None,
+    masks: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Walk the options flow; each step keeps what it is not given."""
     options = dict(entry.options)
@@ -238,8 +239,12 @@ async def _change_agreement(
         }
         | (rules or {}),
     )
+    assert result["step_id"] == "masks", result.get("errors")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"masks": options.get("masks", {})} | (masks or {})
+    )
     await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
     return dict(result)
 
 
@@ -531,3 +536,61 @@ async def test_renaming_the_parties_keeps_the_running_session_and_its_links(
     assert manager.session_open(dt_util.utcnow())
     assert str(link["link_id"]) in manager.state.links
     assert events_named(entry, "session_ended") == []
+
+
+async def test_whole_areas_add_their_cameras_but_never_a_private_one(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """A district picks areas, not 400 cameras one by one."""
+    entry = await async_setup_agreement(hass)
+    areas = ar.async_get(hass)
+    front_office = areas.async_get_area_by_name("Front office")
+    locker_rooms = areas.async_get_area_by_name("Locker rooms")
+    assert front_office is not None
+    assert locker_rooms is not None
+
+    await _change_agreement(
+        hass,
+        entry,
+        cameras={
+            "cameras": [GYM],
+            "private_cameras": [LOCKER_ROOM],
+            "camera_areas": [front_office.id, locker_rooms.id],
+        },
+    )
+
+    assert entry.options["cameras"] == [GYM, ENTRANCE]
+    assert "camera_areas" not in entry.options
+    assert manager_of(entry).agreement.private_cameras == {LOCKER_ROOM}
+
+
+async def test_masks_are_set_by_camera_and_checked(
+    hass: HomeAssistant, cameras: object
+) -> None:
+    """Well-formed rectangles of the agreement's cameras, or a reason why not."""
+    entry = await async_setup_agreement(hass)
+    mask = {"x": 0.5, "y": 0.1, "width": 0.4, "height": 0.3, "style": "blur"}
+
+    await _change_agreement(hass, entry, masks={"masks": {GYM: [mask]}})
+
+    assert entry.options["masks"] == {GYM: [mask]}
+    (changed,) = events_named(entry, "agreement_changed")
+    assert changed["data"]["changed"]["masks"]["to"] == {GYM: [mask]}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for answer in (
+        {k: entry.options[k] for k in ("valid_from", "valid_until")},
+        {k: entry.options[k] for k in ("cameras", "private_cameras")},
+        {k: v for k, v in entry.options.items() if k in RULES},
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], answer
+        )
+    for bad, error in (
+        ({GYM: [{**mask, "width": 0.9}]}, "masks_invalid"),
+        ({"camera.parking_lot": [mask]}, "mask_camera_unknown"),
+        ([mask], "masks_invalid"),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"masks": bad}
+        )
+        assert result["errors"] == {"masks": error}
