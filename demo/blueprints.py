@@ -84,6 +84,13 @@ INSTANCES: Final[dict[str, tuple[Instance, ...]]] = {
             not_in_demo="it notifies phones (mobile_app), and the demo has none",
         ),
     ),
+    "police_request_actionable.yaml": (
+        Instance(
+            "ses_demo_police_request",
+            "Police requests to administrators' phones",
+            not_in_demo="it notifies phones (mobile_app), and the demo has none",
+        ),
+    ),
 }
 
 

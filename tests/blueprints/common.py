@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "panic_activate_area.yaml",
     "all_clear_deactivate.yaml",
     "notify_admins_actionable.yaml",
+    "police_request_actionable.yaml",
 )
 
 

@@ -93,11 +93,11 @@ def test_each_blueprint_uses_exactly_the_inputs_it_declares(name: str) -> None:
 def test_agreement_is_chosen_among_this_integrations_entries(name: str) -> None:
     """The agreement picker offers School Emergency Share's agreements only.
 
-    The notification blueprint picks the Emergency sharing switch, which names
+    The notification blueprints pick the Emergency sharing switch, which names
     its agreement; asking for both could only let them disagree.
     """
     inputs = load_yaml_dict(REPO_BLUEPRINTS / name)["blueprint"]["input"]
-    if name == "notify_admins_actionable.yaml":
+    if name.endswith("_actionable.yaml"):
         assert inputs["sharing_switch"]["selector"] == {
             "entity": {"filter": [{"integration": DOMAIN, "domain": "switch"}]}
         }
