@@ -57,7 +57,10 @@ CONFIG_DIR: Final = REPO_ROOT / "config"
 STATE_FILE: Final = ".ses-demo.json"
 # Files of config/ that are committed; --reset removes everything else.
 COMMITTED: Final = frozenset({"configuration.yaml", "README.md"})
-STATE_VERSION: Final = 1
+STATE_VERSION: Final = 2
+# Every notice, and every link sent to a phone, written where it can be read
+# (allowlisted in configuration.yaml, served to no one).
+NOTICES_FILE: Final = "notices/notices.txt"
 FIRE_ALARM_AUTOMATION: Final = "ses_demo_fire_alarm"
 
 
@@ -178,6 +181,7 @@ class Supervisor:
                 "SES_DEMO_PORT": str(settings.port),
                 "SES_DEMO_URL": settings.url,
                 "SES_DEMO_TZ": settings.timezone,
+                "SES_DEMO_NOTICES": str((config_dir / NOTICES_FILE).parent),
             },
             output=config_dir / "logs" / "hass-console.log",
         )
@@ -268,6 +272,7 @@ class Supervisor:
                 timezone=self.settings.timezone,
                 rtsp_stream=self.settings.rtsp_stream,
                 save_dashboard=True,
+                notify_file=self.config_dir / NOTICES_FILE,
             )
             data.update(
                 entry_id=populated.entry_id,
@@ -295,6 +300,8 @@ class Supervisor:
         self.preflight()
         await self.start_cameras()
         say(f"starting Home Assistant on port {self.settings.port}")
+        # Allowlisted in configuration.yaml, which needs it to exist.
+        (self.config_dir / NOTICES_FILE).parent.mkdir(parents=True, exist_ok=True)
         await self.hass.start()
         up = await _until_stopped(
             self.hass.wait_until_up(self.settings.start_timeout), stop_event

@@ -325,13 +325,53 @@ async def _name_and_place(
         )
 
 
+# A window of the nurse's office is in this camera's view: blurred for viewers.
+MASKED_CAMERA: Final = "Washington Elementary Main entrance"
+NURSE_WINDOW: Final = {
+    "x": 0.62,
+    "y": 0.08,
+    "width": 0.3,
+    "height": 0.38,
+    "style": "blur",
+}
+
+
+async def ensure_notify_file(client: HassClient, path: Path) -> str:
+    """A notify entity that writes every notice to `path` (core's `file`)."""
+    entries = [
+        e for e in await _entries(client, "file") if e["title"].endswith(f"[{path}]")
+    ]
+    if not entries:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entries = [
+            await client.flow(
+                "file",
+                [
+                    {"next_step_id": "notify"},
+                    {"file_path": str(path), "timestamp": True},
+                ],
+            )
+        ]
+    entry_id = entries[0]["entry_id"]
+    for entity in await client.ws("config/entity_registry/list"):
+        if entity["config_entry_id"] == entry_id and entity["entity_id"].startswith(
+            "notify."
+        ):
+            return str(entity["entity_id"])
+    raise SetupError(f"the file notifier for {path} has no entity")
+
+
 async def ensure_agreement(
     client: HassClient,
     camera_entities: dict[str, str],
     admin_user_id: str,
     timezone: str,
+    notify_targets: list[str],
 ) -> str:
-    """The agreement's config entry id, created through its config flow if missing."""
+    """The agreement's config entry id, created through its config flow if missing.
+
+    Then its options flow masks the nurse's window, as a district would.
+    """
     for entry in await _entries(client, DOMAIN):
         return str(entry["entry_id"])
     valid_from, valid_until = agreement_dates(timezone)
@@ -352,13 +392,32 @@ async def ensure_agreement(
                 "max_session_minutes": 60,
                 "max_extension_minutes": 60,
                 "max_viewers": 10,
-                "notify_targets": [],
+                "notify_targets": notify_targets,
                 "retention_days": 365,
                 "failure_limit": 20,
             },
         ],
     )
-    return str(entry["entry_id"])
+    entry_id = str(entry["entry_id"])
+    await client.options_flow(
+        entry_id,
+        [
+            {"valid_from": valid_from, "valid_until": valid_until},
+            {"cameras": shared, "private_cameras": private},
+            {
+                "allowed_users": [admin_user_id],
+                "max_session_minutes": 60,
+                "max_extension_minutes": 60,
+                "max_viewers": 10,
+                "notify_targets": notify_targets,
+                "retention_days": 365,
+                "failure_limit": 20,
+                "max_streams_per_viewer": 8,
+            },
+            {"masks": {camera_entities[MASKED_CAMERA]: [NURSE_WINDOW]}},
+        ],
+    )
+    return entry_id
 
 
 async def create_standing_link(client: HassClient, entry_id: str) -> str:
@@ -513,15 +572,23 @@ async def populate(
     timezone: str,
     rtsp_stream: bool,
     save_dashboard: bool,
+    notify_file: Path | None = None,
 ) -> Populated:
-    """Put the district into Home Assistant; safe to run again."""
+    """Put the district into Home Assistant; safe to run again.
+
+    With `notify_file`, the agreement's notices (and links sent to phones) are
+    written there too.
+    """
     user = await client.ws("auth/current_user")
     await _remove_onboarding_leftovers(client)
     areas = await ensure_floors_and_areas(client)
     camera_entities = await ensure_cameras(
         client, cameras, areas, rtsp_stream=rtsp_stream
     )
-    entry_id = await ensure_agreement(client, camera_entities, user["id"], timezone)
+    targets = [await ensure_notify_file(client, notify_file)] if notify_file else []
+    entry_id = await ensure_agreement(
+        client, camera_entities, user["id"], timezone, targets
+    )
     populated = Populated(entry_id, user["id"], camera_entities)
     if save_dashboard:
         entities = await agreement_entities(client, entry_id)

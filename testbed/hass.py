@@ -534,43 +534,53 @@ class HassClient:
     ) -> dict[str, Any]:
         """Run a config flow through its steps; returns the created entry.
 
-        Each item of `steps` is the user input of the next form, in order.
+        Each item of `steps` is the user input of the next form, in order (for
+        a menu: `{"next_step_id": ...}`).
 
         Raises:
             SetupError: a step returned errors, the flow aborted, or it asked
                 for more steps than given.
 
         """
-        result: dict[str, Any] = await self.post(
+        result = await self._run_flow(
             "/api/config/config_entries/flow",
             {"handler": handler, "show_advanced_options": show_advanced_options},
+            steps,
+            handler,
         )
-        for user_input in steps:
-            if result.get("type") != "form":
-                break
-            step = result.get("step_id")
-            result = await self.post(
-                f"/api/config/config_entries/flow/{result['flow_id']}", user_input
-            )
-            if result.get("type") == "form" and result.get("errors"):
-                await self._abort_flow(result)
-                raise SetupError(
-                    f"{handler} config flow, step {step!r}: {result['errors']}"
-                )
-        if result.get("type") == "create_entry":
-            entry: dict[str, Any] = result["result"]
-            return entry
-        if result.get("type") == "abort":
-            raise SetupError(f"{handler} config flow aborted: {result.get('reason')}")
-        await self._abort_flow(result)
-        raise SetupError(
-            f"{handler} config flow did not finish: stopped at {result.get('step_id')}"
+        entry: dict[str, Any] = result["result"]
+        return entry
+
+    async def options_flow(self, entry_id: str, steps: list[dict[str, Any]]) -> None:
+        """Run an entry's options flow through its steps (see `flow`)."""
+        await self._run_flow(
+            "/api/config/config_entries/options/flow",
+            {"handler": entry_id},
+            steps,
+            f"options of {entry_id}",
         )
 
-    async def _abort_flow(self, result: dict[str, Any]) -> None:
+    async def _run_flow(
+        self, path: str, start: dict[str, Any], steps: list[dict[str, Any]], name: str
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self.post(path, start)
+        for user_input in steps:
+            if result.get("type") not in ("form", "menu"):
+                break
+            step = result.get("step_id")
+            result = await self.post(f"{path}/{result['flow_id']}", user_input)
+            if result.get("type") == "form" and result.get("errors"):
+                await self._abort_flow(path, result)
+                raise SetupError(f"{name} flow, step {step!r}: {result['errors']}")
+        if result.get("type") == "create_entry":
+            return result
+        if result.get("type") == "abort":
+            raise SetupError(f"{name} flow aborted: {result.get('reason')}")
+        await self._abort_flow(path, result)
+        raise SetupError(
+            f"{name} flow did not finish: stopped at {result.get('step_id')}"
+        )
+
+    async def _abort_flow(self, path: str, result: dict[str, Any]) -> None:
         with contextlib.suppress(ApiError):
-            await self.request(
-                "DELETE",
-                f"/api/config/config_entries/flow/{result['flow_id']}",
-                ok=(200, 404),
-            )
+            await self.request("DELETE", f"{path}/{result['flow_id']}", ok=(200, 404))
