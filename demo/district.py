@@ -458,6 +458,9 @@ CONTROLS: Final = (
     ("active_viewers", "Active viewers"),
     ("extend_session", "Extend session"),
     ("revoke_all_links", "Revoke all viewer links"),
+    ("police_request", "Police request"),
+    ("approve_request", "Approve police request"),
+    ("deny_request", "Deny police request"),
 )
 """The agreement's entities on the dashboard, by key, with short names."""
 ALARM_NAMES: Final = {

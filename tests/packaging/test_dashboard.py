@@ -40,6 +40,9 @@ SHOWN = (
     "active_viewers",
     "extend_session",
     "revoke_all_links",
+    "police_request",
+    "approve_request",
+    "deny_request",
     "camera:camera.main_entrance",
     "camera:camera.gym",
     "camera:camera.library",
@@ -136,7 +139,7 @@ async def test_home_assistant_serves_it_as_a_yaml_dashboard(
 async def test_every_entity_it_names_exists_for_the_demo_agreement(
     hass: HomeAssistant,
 ) -> None:
-    """No typo and nothing missing: all ten controls, and nothing else."""
+    """No typo and nothing missing: all thirteen controls, and nothing else."""
     ids = await _demo_agreement(hass)
     named = {
         match
@@ -190,7 +193,7 @@ def _rows(node: object) -> Iterator[object]:
             yield from _rows(value)
 
 
-async def test_the_viewer_list_shows_label_address_cameras_and_since(
+async def test_the_viewer_list_shows_label_cameras_and_since(
     hass: HomeAssistant,
 ) -> None:
     """The markdown card turns the sensor's `viewers` attribute into a table."""
@@ -208,16 +211,12 @@ async def test_the_viewer_list_shows_label_address_cameras_and_since(
                 {
                     "label": "Unit 12 - Officer Diaz",
                     "link_id": "a1",
-                    "address": "203.0.113.7",
-                    "user_agent": "Mobile Safari",
                     "since": since.isoformat(),
                     "cameras": ["camera.gym", "camera.library"],
                 },
                 {
                     "label": "Dispatch desk",
                     "link_id": "b2",
-                    "address": "198.51.100.20",
-                    "user_agent": "Firefox",
                     "since": since.isoformat(),
                     "cameras": [],
                 },
@@ -225,9 +224,42 @@ async def test_the_viewer_list_shows_label_address_cameras_and_since(
         },
     )
 
+    # Where a viewer watches from is in the audit log, not on a dashboard.
     assert template.async_render(parse_result=False) == (
-        "| Viewer | From | Cameras | Since |\n"
-        "|---|---|---|---|\n"
-        "| Unit 12 - Officer Diaz | 203.0.113.7 | Gym, Library | 10:02:05 |\n"
-        "| Dispatch desk | 198.51.100.20 | page only | 10:02:05 |"
+        "| Viewer | Cameras | Since |\n"
+        "|---|---|---|\n"
+        "| Unit 12 - Officer Diaz | Gym, Library | 10:02:05 |\n"
+        "| Dispatch desk | page only | 10:02:05 |"
+    )
+
+
+async def test_a_waiting_police_request_is_shown_with_who_why_and_until(
+    hass: HomeAssistant,
+) -> None:
+    """The request card says who asks, why, from which link, answer by when."""
+    ids = await _demo_agreement(hass)
+    request = ids["police_request"]
+    (content,) = [
+        text
+        for text in _strings(load_yaml_dict(DASHBOARD))
+        if request in text and "{%" in text
+    ]
+    template = Template(content, hass)
+    assert template.async_render(parse_result=False) == "No request from the police."
+
+    until = dt_util.now().replace(hour=10, minute=12, second=0, microsecond=0)
+    hass.states.async_set(
+        request,
+        "pending",
+        {
+            "officer": "Unit 12 Diaz",
+            "link_label": "Dispatch",
+            "reason": "Weapon reported near the gym",
+            "expires_at": until.isoformat(),
+        },
+    )
+
+    assert template.async_render(parse_result=False) == (
+        '**Unit 12 Diaz** (link "Dispatch") asks to see the cameras: '
+        "Weapon reported near the gym. Answer before 10:12."
     )
