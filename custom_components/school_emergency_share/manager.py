@@ -31,7 +31,7 @@ from .audit_trail import AuditTrail
 from .camera_streams import CameraStreams
 from .connections import Connections
 from .const import DOMAIN
-from .core import decisions, links as link_rules
+from .core import decisions, links as link_rules, police
 from .core.actor import Actor
 from .core.agreement import Agreement
 from .core.decisions import Decision, Notice
@@ -98,9 +98,7 @@ class AgreementManager:
         self._request_expiry = Alarm(
             hass,
             f"{DOMAIN} police request expiry",
-            lambda: self._run(
-                "expire_request", Actor.system(), decisions.expire_request
-            ),
+            lambda: self._run("expire_request", Actor.system(), police.expire_request),
         )
 
     # ----------------------------------------------------------------- life cycle
@@ -129,7 +127,7 @@ class AgreementManager:
         else:
             await self._replay(loaded.audit_seq)
             await self._run("recover", Actor.system(), decisions.recover)
-            await self._run("expire_request", Actor.system(), decisions.expire_request)
+            await self._run("expire_request", Actor.system(), police.expire_request)
         self._set_alarms()
         self._unsub_housekeeping = async_track_time_interval(
             self.hass,
@@ -279,7 +277,7 @@ class AgreementManager:
         decision = await self._run(
             "request",
             viewer,
-            decisions.ask_for_sharing,
+            police.ask_for_sharing,
             link_id,
             officer=officer,
             reason=reason,
@@ -296,7 +294,7 @@ class AgreementManager:
         decision = await self._run(
             "approve_request",
             actor,
-            decisions.approve_request,
+            police.approve_request,
             request_id,
             activation,
             session_id=uuid.uuid4().hex,
@@ -307,7 +305,7 @@ class AgreementManager:
         self, actor: Actor, request_id: str, note: str | None
     ) -> None:
         """A named person denies a police request."""
-        await self._run("deny_request", actor, decisions.deny_request, request_id, note)
+        await self._run("deny_request", actor, police.deny_request, request_id, note)
 
     async def async_export(
         self,

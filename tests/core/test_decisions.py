@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.school_emergency_share.core import decisions
-from custom_components.school_emergency_share.core.actor import Actor
+from custom_components.school_emergency_share.core import decisions, police
+from custom_components.school_emergency_share.core.actor import Actor, ActorKind
 from custom_components.school_emergency_share.core.agreement import Agreement
 from custom_components.school_emergency_share.core.decisions import Decision
 from custom_components.school_emergency_share.core.errors import Refusal
@@ -86,6 +86,21 @@ def worlds(draw: st.DrawFn) -> World:
         )
         if isinstance(issued, Decision):
             state = issued.state
+    standing = [link for link in state.links.values() if link.standing]
+    if standing and draw(st.booleans()):
+        requested = attempt(
+            police.ask_for_sharing,
+            agreement,
+            state,
+            Actor(ActorKind.VIEWER, standing[0].id, standing[0].label),
+            standing[0].id,
+            officer="Unit 5",
+            reason="Report of a weapon",
+            now=now,
+            request_id="request-1",
+        )
+        if isinstance(requested, Decision):
+            state = requested.state
     for camera in draw(subsets(tuple(sorted(agreement.cameras)))):
         state = state.with_camera_shared(camera, shared=False)
     return agreement, state, now
@@ -101,7 +116,18 @@ def granted(agreement: Agreement, state: ShareState, now: datetime) -> set[Any]:
     }
 
 
-KINDS = ("activate", "extend", "deactivate", "end", "link", "revoke", "camera")
+KINDS = (
+    "activate",
+    "extend",
+    "deactivate",
+    "end",
+    "link",
+    "revoke",
+    "camera",
+    "approve",
+    "deny",
+    "expire",
+)
 
 
 def any_decision(
@@ -146,6 +172,24 @@ def any_decision(
         ),
         "camera": lambda: decisions.set_camera_shared(
             agreement, state, actor, camera, shared=draw(st.booleans()), now=now
+        ),
+        "approve": lambda: police.approve_request(
+            agreement,
+            state,
+            actor,
+            "request-1",
+            ActivationRequest(""),
+            now=now,
+            session_id="session-3",
+        ),
+        "deny": lambda: police.deny_request(
+            agreement, state, actor, "request-1", "No", now=now
+        ),
+        "expire": lambda: police.expire_request(
+            agreement,
+            state,
+            Actor.system(),
+            now=utc(now) + timedelta(minutes=draw(st.integers(0, 20))),
         ),
     }
     choice = choices[kind or draw(st.sampled_from(KINDS))]

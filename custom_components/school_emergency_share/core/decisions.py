@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from . import links as link_rules, requests as request_rules, session as session_rules
+from . import links as link_rules, session as session_rules
 from .actor import Actor
 from .agreement import Agreement
 from .errors import Refusal, RefusalCode
 from .events import AuditEvent
 from .links import LinkRequest, ViewerLink
-from .requests import AccessRequest, RequestStatus
+from .requests import AccessRequest
 from .session import ActivationRequest, EndReason, Session
 from .state import ShareState
 
@@ -97,7 +97,7 @@ def activate(
         agreement, state.session, actor, request, now=now, session_id=session_id
     )
     after = state.with_session(session)
-    return _opened(
+    return opened(
         after,
         "started",
         Record(
@@ -124,7 +124,7 @@ def extend(
 ) -> Decision:
     """Move the open session's deadline later, within the cap."""
     session = session_rules.extend(agreement, state.session, actor, minutes, now=now)
-    return _opened(
+    return opened(
         state.with_session(session),
         "extended",
         Record(
@@ -140,7 +140,7 @@ def extend(
     )
 
 
-def _opened(
+def opened(
     state: ShareState, kind: NoticeKind, record: Record, *before: Record
 ) -> Decision:
     """A session opened or given more time: on record first, then announced."""
@@ -392,171 +392,3 @@ def forget_spent_links(
     """The state without links spent `kept` ago, or None when there are none."""
     spent = state.spent_links(agreement, now, kept)
     return state.without_links(spent) if spent else None
-
-
-def ask_for_sharing(
-    agreement: Agreement,
-    state: ShareState,
-    actor: Actor,
-    link_id: str,
-    *,
-    officer: str,
-    reason: str,
-    now: datetime,
-    request_id: str,
-) -> Decision:
-    """An officer's request for sharing, from a standing link (opens nothing)."""
-    link = state.links[link_id]
-    request = request_rules.ask(
-        agreement,
-        state.request,
-        state.session,
-        link,
-        officer=officer,
-        reason=reason,
-        now=now,
-        request_id=request_id,
-    )
-    return Decision(
-        state.with_request(request),
-        (
-            Record(
-                AuditEvent.REQUEST_CREATED,
-                actor,
-                {
-                    "request_id": request.id,
-                    "link_id": link.id,
-                    "label": link.label,
-                    "officer": request.officer,
-                    "reason": request.reason,
-                    "expires_at": request.expires_at.isoformat(),
-                },
-            ),
-        ),
-        notice=Notice("requested", None, actor, request),
-    )
-
-
-def approve_request(
-    agreement: Agreement,
-    state: ShareState,
-    actor: Actor,
-    request_id: str,
-    activation: ActivationRequest,
-    *,
-    now: datetime,
-    session_id: str,
-) -> Decision:
-    """Approve a pending request: a session starts, the approver acting.
-
-    `activation` may narrow the duration and cameras; the reason is the
-    officer's, and the record names who asked.
-    """
-    session_rules.check_permission(agreement, actor)
-    pending = request_rules.find_pending(state.request, request_id, now)
-    asked = ActivationRequest(
-        reason=f"Police request: {pending.reason}",
-        duration=activation.duration,
-        cameras=activation.cameras,
-        incident_id=activation.incident_id,
-    )
-    session = session_rules.activate(
-        agreement, state.session, actor, asked, now=now, session_id=session_id
-    )
-    approved = request_rules.decide(
-        pending, RequestStatus.APPROVED, actor=actor, now=now, session_id=session.id
-    )
-    after = state.with_session(session).with_request(approved)
-    requester = {
-        "request_id": pending.id,
-        "officer": pending.officer,
-        "link_id": pending.link_id,
-        "label": pending.link_label,
-    }
-    return _opened(
-        after,
-        "started",
-        Record(
-            AuditEvent.SESSION_STARTED,
-            actor,
-            {
-                "session_id": session.id,
-                "reason": session.reason,
-                "incident_id": session.incident_id,
-                "cameras": sorted(after.shared_cameras(agreement)),
-                "expires_at": session.expires_at.isoformat(),
-                "requested_by": requester,
-            },
-        ),
-        Record(
-            AuditEvent.REQUEST_APPROVED,
-            actor,
-            {**requester, "session_id": session.id},
-        ),
-    )
-
-
-def deny_request(
-    agreement: Agreement,
-    state: ShareState,
-    actor: Actor,
-    request_id: str,
-    note: str | None,
-    *,
-    now: datetime,
-) -> Decision:
-    """Deny a pending request, in the denier's words if any."""
-    session_rules.check_permission(agreement, actor)
-    pending = request_rules.find_pending(state.request, request_id, now)
-    denied = request_rules.decide(
-        pending, RequestStatus.DENIED, actor=actor, now=now, note=note
-    )
-    return Decision(
-        state.with_request(denied),
-        (
-            Record(
-                AuditEvent.REQUEST_DENIED,
-                actor,
-                {
-                    "request_id": pending.id,
-                    "officer": pending.officer,
-                    "label": pending.link_label,
-                    "note": denied.note,
-                },
-            ),
-        ),
-    )
-
-
-def expire_request(
-    agreement: Agreement,  # every decision takes the agreement
-    state: ShareState,
-    actor: Actor,
-    *,
-    now: datetime,
-) -> Decision | None:
-    """A pending request nobody answered in time expires (None: none did)."""
-    current = state.request
-    if (
-        current is None
-        or current.status is not RequestStatus.PENDING
-        or now < current.expires_at
-    ):
-        return None
-    expired = request_rules.decide(
-        current, RequestStatus.EXPIRED, actor=actor, now=current.expires_at
-    )
-    return Decision(
-        state.with_request(expired),
-        (
-            Record(
-                AuditEvent.REQUEST_EXPIRED,
-                actor,
-                {
-                    "request_id": current.id,
-                    "officer": current.officer,
-                    "label": current.link_label,
-                },
-            ),
-        ),
-    )
