@@ -87,7 +87,8 @@ def worlds(draw: st.DrawFn) -> World:
         if isinstance(issued, Decision):
             state = issued.state
     standing = [link for link in state.links.values() if link.standing]
-    if standing and draw(st.booleans()):
+    ask: bool = draw(st.booleans())
+    if standing and ask:
         requested = attempt(
             police.ask_for_sharing,
             agreement,
