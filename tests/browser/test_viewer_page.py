@@ -46,8 +46,8 @@ async def test_live_tiles_show_moving_pictures_by_floor_with_their_age(
     assert 590 < await phone.evaluate("Date.now()") / 1000 - time.time() < 610
     await expect(phone.locator("body")).to_have_attribute("data-state", "active")
 
-    floors = await phone.locator(".floor h2").all_text_contents()
-    assert floors == ["Ground floor", "First floor", "Other cameras"]
+    floors = await phone.locator(".floor > summary").all_text_contents()
+    assert floors == ["Ground floor (2)", "First floor (2)", "Other cameras (1)"]
     names = await phone.locator(".tile .name").all_text_contents()
     # By floor level, then by area: Front office before Gymnasium.
     assert names == ["Main entrance", "Gym", "Hallway B", "Library", "Parking lot"]
@@ -223,10 +223,13 @@ async def test_standing_link_outside_a_session_shows_the_waiting_message(
     _link_id, path = await async_link(hass, entry, label="Patrol car 7", standing=True)
     response = await open_viewer(phone, client, path)
     assert response.status == 403
-    status = phone.get_by_role("status")
-    await expect(status).to_contain_text("No emergency sharing is active right now")
-    await expect(status).to_contain_text("checks again every 15 seconds")
-    # The shared style sheet dresses the server's notice page too.
+    await expect(phone.locator("body")).to_have_attribute("data-state", "idle")
+    await expect(phone.locator("#idle")).to_contain_text(
+        "No emergency sharing is active"
+    )
+    await expect(phone.get_by_role("status").first).to_contain_text(
+        "Waiting for the school"
+    )
     await expect(phone.locator("body")).to_have_css("background-color", "rgb(0, 0, 0)")
     await snap(phone, "phone-waiting")
 
@@ -240,6 +243,9 @@ async def test_keyboard_opens_a_camera_full_screen_and_escape_returns(
     entrance = tile(phone, ENTRANCE)
     await expect(entrance).to_have_attribute("data-state", "live")
 
+    # The floor's heading comes first: it folds the floor from the keyboard.
+    await phone.keyboard.press("Tab")
+    await expect(phone.locator(".floor > summary").first).to_be_focused()
     await phone.keyboard.press("Tab")
     await expect(entrance).to_be_focused()
     await expect(entrance).to_have_css("outline-style", "solid")

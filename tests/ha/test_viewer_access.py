@@ -173,13 +173,19 @@ async def test_link_with_own_expiry_stops_at_it(
 async def test_standing_link_opens_only_during_a_session(
     hass: HomeAssistant, cameras: dict[str, StillCamera], client: Client
 ) -> None:
-    """Issued in advance: 403 between sessions, 200 during one."""
+    """Issued in advance: 403 between sessions, 200 during one.
+
+    Between sessions the page itself still comes (as a 403): it waits for the
+    next session and offers to ask for one.
+    """
     entry = await async_setup_agreement(hass)
     _link_id, path = await async_link(hass, entry, label="Dispatch desk", standing=True)
     page = await get(client, path)
     assert page.status == 403
     assert_secure(page)
-    assert "No emergency sharing is active" in await page.text()
+    text = await page.text()
+    assert "No emergency sharing is active" in text
+    assert "Request camera access" in text
     assert (await get(client, path + "/cameras.json")).status == 403
     assert (await get(client, path + f"/mjpeg/{GYM}")).status == 403
     manifest = await get(client, path + "/manifest.webmanifest")

@@ -5,7 +5,12 @@
 // nowhere else: no service worker, no storage, every request `no-store`. Under
 // the page's own path the server offers cameras.json (the session and its
 // cameras), events (status pushes, then `ended`), mjpeg/<camera> (frames with
-// the time each came off the camera) and manifest.webmanifest.
+// the time each came off the camera), request (a standing link asks for
+// sharing) and manifest.webmanifest.
+//
+// A standing link's page may be open before anything is shared: it holds the
+// events stream while idle, offers "Request camera access", and turns live
+// the moment a session starts, with no reload and no polling.
 
 const STALE_AFTER_MS = 3000; // older than this is not live, whatever the cause
 const TICK_MS = 200; // ages and the countdown are redrawn this often
@@ -13,7 +18,9 @@ const OFFSCREEN_GRACE_MS = 3000; // scrolling past a camera does not restart it
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
 const RECHECK_MS = 5000; // while the server cannot be reached
-const WAIT_POLL_MS = 15000; // between sessions, like the server's waiting page
+const WAIT_POLL_MS = 15000; // between sessions, where the events stream is refused
+const SEARCH_OVER = 12; // a search box once a link shows more cameras than this
+const COLLAPSE_OVER = 24; // floors start folded once a link shows more than this
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 // Over HTTP/1.1 a browser opens at most six connections to one server and
@@ -43,6 +50,15 @@ const ui = {
   full: $("full"),
   back: $("back"),
   template: $("tile-template"),
+  idle: $("idle"),
+  idleText: $("idle-text"),
+  ask: $("ask"),
+  askReason: $("ask-reason"),
+  askOfficer: $("ask-officer"),
+  askSend: $("ask-send"),
+  askStatus: $("ask-status"),
+  searchBar: $("search-bar"),
+  search: $("search"),
 };
 
 // The manifest lives under the token, which static HTML cannot know.
@@ -429,7 +445,14 @@ class Tile {
 
 // ------------------------------------------------------------------ layout
 
-const session = { data: null, ended: false, events: null, checking: false };
+const session = {
+  data: null, // the session shown, from the last status
+  idle: null, // the last status while nothing was shared
+  ended: false,
+  waiting: false, // after an end, for the next session
+  events: null,
+  checking: false,
+};
 const tiles = new Map(); // camera id → Tile
 let order = []; // tiles in page order
 let layoutKey = "";
@@ -456,10 +479,14 @@ function element(tag, className, text) {
 
 const byName = (a, b) => (a ?? "\uffff").localeCompare(b ?? "\uffff");
 
-// Floors by level (no level, then no floor, last), areas and cameras by name.
+// Schools by name (cameras of no school last), then floors by level (no
+// level, then no floor, last), areas and cameras by name.
 function group(cameras) {
-  const floors = new Map();
+  const schools = new Map();
   for (const camera of cameras) {
+    const schoolKey = camera.school ?? "";
+    if (!schools.has(schoolKey)) schools.set(schoolKey, { name: camera.school ?? null, floors: new Map() });
+    const floors = schools.get(schoolKey).floors;
     const floorKey = camera.floor ?? "";
     if (!floors.has(floorKey)) {
       floors.set(floorKey, { name: camera.floor, level: camera.floor_level, areas: new Map() });
@@ -470,14 +497,24 @@ function group(cameras) {
     areas.get(areaKey).cameras.push(camera);
   }
   const rank = (floor) => (floor.name === null ? 2 : floor.level === null ? 1 : 0);
-  return [...floors.values()]
-    .sort((a, b) => rank(a) - rank(b) || (a.level ?? 0) - (b.level ?? 0) || byName(a.name, b.name))
-    .map((floor) => ({
-      ...floor,
-      areas: [...floor.areas.values()]
-        .sort((a, b) => byName(a.name, b.name))
-        .map((area) => ({ ...area, cameras: area.cameras.sort((a, b) => byName(a.name, b.name)) })),
-    }));
+  const floorsOf = (school) =>
+    [...school.floors.values()]
+      .sort((a, b) => rank(a) - rank(b) || (a.level ?? 0) - (b.level ?? 0) || byName(a.name, b.name))
+      .map((floor) => ({
+        ...floor,
+        areas: [...floor.areas.values()]
+          .sort((a, b) => byName(a.name, b.name))
+          .map((area) => ({ ...area, cameras: area.cameras.sort((a, b) => byName(a.name, b.name)) })),
+      }));
+  return [...schools.values()]
+    .sort((a, b) => byName(a.name, b.name))
+    .map((school) => ({ name: school.name, floors: floorsOf(school) }));
+}
+
+// "Lincoln High - Ground floor" under Lincoln High is "Ground floor".
+function floorTitle(floor, school) {
+  const name = floor.name ?? "Other cameras";
+  return school && name.startsWith(school) ? name.slice(school.length).replace(/^\s*[-–—·:]\s*/, "") || name : name;
 }
 
 function layout(cameras) {
@@ -495,32 +532,63 @@ function layout(cameras) {
     }
     const sections = [];
     order = [];
-    for (const floor of group(cameras)) {
-      // One grid per floor, ordered by area: a wide screen stays full even
-      // when most areas have a single camera; each tile names its area.
-      const section = element("section", "floor");
-      const grid = element("div", "tiles");
-      for (const camera of floor.areas.flatMap((area) => area.cameras)) {
-        let tile = tiles.get(camera.id);
-        if (!tile) {
-          tile = new Tile(camera);
-          tiles.set(camera.id, tile);
-          observer.observe(tile.root);
+    const folded = cameras.length > COLLAPSE_OVER;
+    for (const school of group(cameras)) {
+      const block = element("section", "school");
+      if (school.name) block.append(element("h2", "", school.name));
+      for (const floor of school.floors) {
+        // One grid per floor, ordered by area: a wide screen stays full even
+        // when most areas have a single camera; each tile names its area. A
+        // folded floor shows nothing, so streams nothing.
+        const section = element("details", "floor");
+        section.open = !folded;
+        const grid = element("div", "tiles");
+        const floorCameras = floor.areas.flatMap((area) => area.cameras);
+        for (const camera of floorCameras) {
+          let tile = tiles.get(camera.id);
+          if (!tile) {
+            tile = new Tile(camera);
+            tiles.set(camera.id, tile);
+            observer.observe(tile.root);
+          }
+          order.push(tile);
+          grid.append(tile.root);
         }
-        order.push(tile);
-        grid.append(tile.root);
+        const summary = element("summary", "", floorTitle(floor, school.name));
+        summary.append(" ", element("span", "count", `(${floorCameras.length})`));
+        section.append(summary, grid);
+        block.append(section);
       }
-      section.append(element("h2", "", floor.name ?? "Other cameras"), grid);
-      sections.push(section);
+      sections.push(block);
     }
+    ui.searchBar.hidden = cameras.length <= SEARCH_OVER;
     if (!sections.length) {
       sections.push(element("p", "empty", "No cameras are shared with this link right now."));
     }
     ui.cameras.replaceChildren(...sections);
+    filter();
     focused?.root.isConnected && focused.root.focus();
   }
   for (const camera of cameras) tiles.get(camera.id).update(camera);
 }
+
+// The search box: tiles whose name, area or floor hold every word typed;
+// floors with a match open while searching.
+function filter() {
+  const words = ui.search.value.toLowerCase().split(/\s+/).filter(Boolean);
+  for (const tile of order) {
+    const text = [tile.camera.name, tile.camera.area, tile.camera.floor, tile.camera.school]
+      .join(" ")
+      .toLowerCase();
+    tile.root.hidden = !words.every((word) => text.includes(word));
+  }
+  for (const floor of ui.cameras.querySelectorAll("details.floor")) {
+    const shown = [...floor.querySelectorAll(".tile")].filter((tile) => !tile.hidden).length;
+    floor.hidden = words.length > 0 && shown === 0;
+    if (words.length && shown) floor.open = true;
+  }
+}
+ui.search.addEventListener("input", filter);
 
 // Streams only for what can be seen: the full-screen camera, or the tiles on
 // screen (and those just scrolled past), up to the connection budget.
@@ -542,7 +610,19 @@ function schedule() {
 // ------------------------------------------------------------------ session
 
 function applyStatus(body, receivedAt) {
-  if (session.ended) return;
+  if (body.session === null) {
+    // A standing link while nothing is shared (or again, after it ended).
+    if (session.data && !session.ended) end("session_ended");
+    showIdle(body, receivedAt);
+    return;
+  }
+  if (session.ended) {
+    // The next session, after this page showed the last one end: start afresh.
+    if (session.waiting) location.reload();
+    return;
+  }
+  ui.idle.hidden = true;
+  ui.cameras.hidden = false;
   const s = body.session;
   clock.sample(s.now, receivedAt);
   if (s.state === "ended") {
@@ -577,6 +657,76 @@ function trouble(text) {
   announce(text);
 }
 
+// ---------------------------------------------------------------- waiting
+
+const REQUEST_SAID = {
+  pending: (r) =>
+    `Request sent at ${clockTime(new Date(r.created_at))}: the school is asked to share ` +
+    `its cameras. It expires at ${clockTime(new Date(r.expires_at))} if nobody answers.`,
+  approved: () => "Approved: the cameras appear here as soon as sharing starts.",
+  denied: (r) => `The school denied the request${r.note ? `: ${r.note}` : "."}`,
+  expired: () => "Nobody answered within 10 minutes. You may ask again.",
+};
+
+function showIdle(body, receivedAt) {
+  clock.sample(body.now, receivedAt);
+  session.idle = body;
+  if (body.school) {
+    setText(ui.school, body.school);
+    document.title = `${body.school} · cameras`;
+  }
+  if (body.link?.label) setText(ui.label, body.link.label);
+  if (!session.ended) {
+    document.body.dataset.state = "idle";
+    ui.cameras.hidden = true;
+    ui.searchBar.hidden = true;
+    ui.countdown.hidden = true;
+    announce("Waiting for the school to share its cameras");
+  }
+  ui.idle.hidden = false;
+  const request = body.request;
+  const asking = body.link?.standing && (!request || request.status !== "pending");
+  ui.ask.hidden = !asking || request?.status === "approved";
+  if (!ui.askOfficer.value && body.link?.label) ui.askOfficer.value = body.link.label;
+  const said = request ? REQUEST_SAID[request.status]?.(request) : "";
+  ui.askStatus.dataset.status = request?.status ?? "";
+  if (said) setText(ui.askStatus, said);
+}
+
+ui.ask.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  ui.askSend.disabled = true;
+  setText(ui.askStatus, "Sending…");
+  try {
+    const response = await fetch(`${base}/request`, {
+      method: "POST",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ reason: ui.askReason.value, officer: ui.askOfficer.value }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 202) {
+      ui.ask.hidden = true;
+      ui.askStatus.dataset.status = "pending";
+      setText(ui.askStatus, REQUEST_SAID.pending(body));
+    } else {
+      setText(ui.askStatus, REQUEST_REFUSED[body.error] ?? `Not sent (${response.status}).`);
+    }
+  } catch {
+    setText(ui.askStatus, "Cannot reach the school's server. Try again.");
+  } finally {
+    ui.askSend.disabled = false;
+  }
+});
+
+const REQUEST_REFUSED = {
+  request_pending: "A request is already waiting for the school's answer.",
+  already_active: "Sharing is active: the cameras are loading.",
+  too_many_requests: "Too many requests from here. Try again in a minute.",
+  reason_required: "Say what is happening and where.",
+  field_too_long: "Shorter, please: 300 characters at most.",
+};
+
 // The session's and the link's truth, from cameras.json: on load, after a
 // refused or closed stream, after the events stream closed, and on return to
 // the page.
@@ -592,7 +742,13 @@ async function recheck() {
       retry = false;
     } else if (response.status === 401 || response.status === 403) {
       const body = await response.json().catch(() => ({}));
-      end(body.error ?? (response.status === 401 ? "expired_link" : "no_active_session"));
+      const why = body.error ?? (response.status === 401 ? "expired_link" : "no_active_session");
+      if (why === "no_active_session" && !session.data && !session.ended) {
+        // A standing link before any session: wait on the events stream.
+        if (!session.events && !document.hidden) listen();
+      } else {
+        end(why);
+      }
       retry = false;
     } else if (response.status === 429) {
       trouble("Too many viewers or failed attempts · retrying");
@@ -625,9 +781,13 @@ function listen() {
   events.addEventListener("error", () => {
     if (session.events !== events) return;
     if (events.readyState === EventSource.CLOSED) {
-      // Refused (401/403, or 429 at the viewer cap): the browser gives up.
+      // Refused (401/403, or 429 at the stream cap): the browser gives up.
       // Ask why after a pause: cameras.json can succeed while this fails.
       session.events = null;
+      if (!session.data && !session.ended) {
+        end("no_active_session");
+        return;
+      }
       trouble("Live status interrupted · retrying");
       setTimeout(recheck, RECHECK_MS);
     } else {
@@ -653,8 +813,8 @@ const ENDINGS = {
   unknown_link: ["This link does not work", "Check that the whole link was copied.", true],
   no_active_session: [
     "Sharing has ended",
-    "No emergency sharing is active now. This page checks every 15 seconds " +
-      "and shows the cameras again if sharing starts.",
+    "No emergency sharing is active now. This page shows the cameras again " +
+      "the moment sharing starts.",
     false,
   ],
   shutdown: [
@@ -665,7 +825,8 @@ const ENDINGS = {
 };
 const DEFAULT_ENDING = [
   "Sharing has ended",
-  "The school stopped sharing its cameras. This page checks every 15 seconds.",
+  "The school stopped sharing its cameras. This page shows them again the moment " +
+    "sharing starts.",
   false,
 ];
 
@@ -696,11 +857,24 @@ function end(reason) {
   announce(title);
   document.body.dataset.state = "ended";
   document.body.dataset.streams = String(streaming.size);
-  if (!final) setTimeout(waitForNextSession, WAIT_POLL_MS);
+  if (!final) waitForNextSession();
 }
 
-// Standing links open again when the next session starts; reload to begin afresh.
-async function waitForNextSession() {
+// Standing links open again when the next session starts: the events stream
+// says so at once (the page reloads to begin afresh); a link that may not hold
+// it is asked every 15 seconds instead.
+function waitForNextSession() {
+  session.waiting = true;
+  const events = new EventSource(`${base}/events`);
+  events.addEventListener("status", (event) => {
+    applyStatus(JSON.parse(event.data), performance.now());
+  });
+  events.addEventListener("error", () => {
+    if (events.readyState === EventSource.CLOSED) setTimeout(pollForNextSession, WAIT_POLL_MS);
+  });
+}
+
+async function pollForNextSession() {
   try {
     const response = await fetch(`${base}/cameras.json`, { cache: "no-store" });
     if (response.ok) {
@@ -712,13 +886,14 @@ async function waitForNextSession() {
       const [title, text] = ENDINGS[error] ?? ENDINGS.expired_link;
       setText(ui.noticeTitle, title);
       setText(ui.noticeText, text);
+      ui.idle.hidden = true;
       announce(title);
       return;
     }
   } catch {
     // unreachable for now: keep waiting
   }
-  setTimeout(waitForNextSession, WAIT_POLL_MS);
+  setTimeout(pollForNextSession, WAIT_POLL_MS);
 }
 
 // -------------------------------------------------------------- full screen

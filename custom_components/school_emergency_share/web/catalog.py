@@ -45,6 +45,8 @@ def describe(hass: HomeAssistant, access: Access, token: str) -> dict[str, Any]:
     request = manager.state.request
     return {
         "session": _session(access, session) if session is not None else None,
+        "school": manager.agreement.school,
+        "agency": manager.agreement.agency,
         "link": {
             "label": link.label,
             "standing": link.standing,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 from homeassistant.helpers.http import HomeAssistantView
+from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, URL_PREFIX
 from ..core.events import AuditEvent
@@ -57,10 +58,23 @@ class ViewerPageView(ViewerView):
         self._page = page
 
     async def get(self, request: web.Request, token: str) -> web.Response:
-        """The page; the token stays in the URL, the page fetches the rest."""
-        access = await self.gate.admit(request, token, kind="html")
-        self.gate.record(access, AuditEvent.PAGE_OPENED, {})
+        """The page; the token stays in the URL, the page fetches the rest.
+
+        A standing link's page is served while nothing is shared, still as a
+        403 (no session): it waits for one on the events stream, turns live
+        the moment it starts, and offers to ask for one.
+        """
+        access = await self.gate.admit(
+            request, token, kind="html", allow=frozenset({Denial.NO_SESSION})
+        )
+        waiting = access.manager.check_access(access.link.id, None, dt_util.utcnow())
+        self.gate.record(
+            access,
+            AuditEvent.PAGE_OPENED,
+            {"waiting": True} if waiting is not None else {},
+        )
         return web.Response(
+            status=403 if waiting is not None else 200,
             text=self._page,
             content_type="text/html",
             headers={**SECURITY_HEADERS, "Content-Security-Policy": PAGE_POLICY},
