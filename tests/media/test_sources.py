@@ -21,6 +21,7 @@ from custom_components.school_emergency_share.media import (
     CameraHub,
     CameraStatus,
     FfmpegSource,
+    Frame,
     PollingSource,
     SourceError,
     Subscription,
@@ -108,7 +109,7 @@ def ffmpeg_tasks() -> list[asyncio.Task[object]]:
     return [t for t in other_tasks() if t.get_name().startswith("ffmpeg")]
 
 
-async def count_frames(sub: Subscription, seconds: float) -> int:
+async def count_frames(sub: Subscription[Frame], seconds: float) -> int:
     loop = asyncio.get_running_loop()
     end, count = loop.time() + seconds, 0
     while loop.time() < end:
@@ -117,7 +118,9 @@ async def count_frames(sub: Subscription, seconds: float) -> int:
     return count
 
 
-async def take_frames(sub: Subscription, count: int, timeout: float = START) -> None:
+async def take_frames(
+    sub: Subscription[Frame], count: int, timeout: float = START
+) -> None:
     """Wait until `sub` has taken `count` more frames."""
     async with asyncio.timeout(timeout):
         for _ in range(count):
@@ -373,7 +376,7 @@ async def test_fifty_subscribe_cycles_leave_no_ffmpeg_and_no_task(
         # can still be closing then (test_hub's xfail; a fix is proposed).
         def reaped() -> bool:
             return all(
-                source._proc is None or source._proc.returncode is not None
+                source.pid is None or source.process.returncode is not None
                 for source in ffmpegs.sources
             )
 

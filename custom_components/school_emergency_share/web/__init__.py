@@ -20,7 +20,7 @@ from .pages import (
     ViewerPageView,
     read_assets,
 )
-from .streams import EventsView, MjpegView, SnapshotView
+from .streams import EventsView, MjpegView, Mp4View, SnapshotView
 
 
 async def async_register_views(hass: HomeAssistant) -> None:
@@ -32,6 +32,7 @@ async def async_register_views(hass: HomeAssistant) -> None:
         ManifestView(gate),
         CamerasView(gate),
         MjpegView(gate),
+        Mp4View(gate),
         SnapshotView(gate),
         EventsView(gate),
         FallbackView(gate),
