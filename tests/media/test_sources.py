@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 import contextlib
 import functools
 import itertools
@@ -71,16 +71,6 @@ class Ffmpegs:
     def pids(self) -> list[int]:
         """The process ids of the sources that started one."""
         return [s.pid for s in self.sources if s.pid is not None]
-
-
-@pytest.fixture(autouse=True)
-def no_ffmpeg_left_behind() -> Iterator[None]:
-    yield
-    leftovers = procfs.own_children("ffmpeg")
-    for pid in leftovers:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    assert leftovers == []
 
 
 @pytest.fixture

@@ -53,7 +53,8 @@ def ffmpeg_masked(video: ffmpeg.nodes.FilterableStream, masks: Sequence[Mask]) -
         if mask.style is MaskStyle.BLACK:
             video = video.filter("drawbox", x=x, y=y, w=w, h=h, color="black", t="fill")
             continue
-        base, region = video.split()
+        split = video.split()
+        base, region = split[0], split[1]
         blurred = region.filter("crop", w=w, h=h, x=x, y=y, exact=1).filter(
             "boxblur",
             luma_radius=f"min(w,h)/{BLUR_DIVISOR}",
