@@ -82,10 +82,10 @@ def _tfhd_defaults(data: bytes, tfhd: tuple[int, int] | None) -> tuple[int, int]
     return size, flags
 
 
-def read_fragment(moof_mdat: bytes) -> tuple[bool, bytes]:
-    """Whether a `moof` + `mdat` starts with a keyframe, and its first sample.
+def samples(moof_mdat: bytes) -> list[tuple[bool, bytes]]:
+    """Every sample of a `moof` + `mdat`: (is it a keyframe, its bytes).
 
-    The sample is located as `default_base_moof` says: the trun's data offset
+    Samples are located as `default_base_moof` says: the trun's data offset
     counts from the moof's first byte.
     """
     moof = find(moof_mdat, [b"moof"])
@@ -95,20 +95,46 @@ def read_fragment(moof_mdat: bytes) -> tuple[bool, bytes]:
         raise Mp4Error("no moof/traf/trun")
     size, flags = _tfhd_defaults(moof_mdat, find(moof_mdat, [b"tfhd"], *traf))
     tr_flags = int.from_bytes(moof_mdat[trun[0] + 1 : trun[0] + 4])
-    fields: dict[int, int] = {}
+    (count,) = struct.unpack_from(">I", moof_mdat, trun[0] + 4)
     pos = trun[0] + 8
-    # data offset, first-sample flags, then the first sample's own fields
-    for bit in (0x01, 0x04, 0x100, 0x200, 0x400):
-        if tr_flags & bit:
-            (fields[bit],) = struct.unpack_from(">I", moof_mdat, pos)
+    offset = first_flags = 0
+    if tr_flags & 0x01:
+        (offset,) = struct.unpack_from(">i", moof_mdat, pos)
+        pos += 4
+    if tr_flags & 0x04:
+        (first_flags,) = struct.unpack_from(">I", moof_mdat, pos)
+        pos += 4
+    at = moof[0] - 8 + offset
+    found = []
+    for index in range(count):
+        sample_size, sample_flags = size, flags
+        for bit in (0x100, 0x200, 0x400, 0x800):
+            if not tr_flags & bit:
+                continue
+            (value,) = struct.unpack_from(">I", moof_mdat, pos)
             pos += 4
-    offset = fields.get(0x01, 0)
-    offset -= (offset & 0x8000_0000) << 1  # signed
-    size = fields.get(0x200, size)
-    flags = fields.get(0x04, fields.get(0x400, flags))
-    moof_start = moof[0] - 8
-    sample = moof_mdat[moof_start + offset : moof_start + offset + size]
-    return not flags & _NON_SYNC, sample
+            if bit == 0x200:
+                sample_size = value
+            elif bit == 0x400:
+                sample_flags = value
+        if index == 0 and tr_flags & 0x04:
+            sample_flags = first_flags
+        found.append((not sample_flags & _NON_SYNC, moof_mdat[at : at + sample_size]))
+        at += sample_size
+    return found
+
+
+def read_fragment(moof_mdat: bytes) -> tuple[bool, bytes]:
+    """Whether a `moof` + `mdat` starts with a keyframe, and its first sample."""
+    found = samples(moof_mdat)
+    if not found:
+        raise Mp4Error("no sample")
+    return found[0]
+
+
+def first_keyframe(moof_mdat: bytes) -> bytes | None:
+    """The first keyframe sample in a `moof` + `mdat`, if it holds one."""
+    return next((sample for sync, sample in samples(moof_mdat) if sync), None)
 
 
 def decode_first(config: bytes, sample: bytes) -> npt.NDArray[np.uint8] | None:

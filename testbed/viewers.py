@@ -336,8 +336,7 @@ class HlsViewer:
     def _part(self, data: bytes, *, independent: bool) -> None:
         now = time.monotonic()
         stats = self.stats
-        samples = _sample_count(data)
-        for _ in range(samples):
+        for _ in range(len(mp4.samples(data))):
             if stats.picture(now):
                 self.first_part.set()
         if (
@@ -347,8 +346,10 @@ class HlsViewer:
             or self._config is None
         ):
             return
+        sample = mp4.first_keyframe(data)
+        if sample is None:
+            return  # an "independent" part whose keyframe is in the next
         self._next_sample = now + self.sample_every
-        _keyframe, sample = mp4.read_fragment(data)
         gray = mp4.decode_first(self._config, sample)
         sent = None if gray is None else stamp.read_gray(gray)
         if sent is None:
@@ -394,21 +395,6 @@ def _attribute(line: str, name: str) -> str | None:
     if match is None:
         return None
     return match.group(2) if match.group(2) is not None else match.group(1)
-
-
-def _sample_count(fragment: bytes) -> int:
-    """Samples in a `moof` + `mdat` (every trun's count)."""
-    total = 0
-    moof = mp4.find(fragment, [b"moof"])
-    if moof is None:
-        return 0
-    for kind, payload, end in mp4.boxes(fragment, *moof):
-        if kind != b"traf":
-            continue
-        for inner, start, _end in mp4.boxes(fragment, payload, end):
-            if inner == b"trun":
-                total += int.from_bytes(fragment[start + 4 : start + 8])
-    return total
 
 
 async def first_frame_seconds(
