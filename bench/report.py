@@ -316,6 +316,7 @@ def _overhead_lines(results: Results) -> list[str]:
             f"warnings: {unreadable} sampled pictures without a readable stamp,"
             f" {failed} viewers ended during a window"
         )
+    lines += [f"failed (not measured): {failure}" for failure in results.failures]
     if saturated:
         lines.append(
             "* saturated (median fps under half the camera's; larger N not tried): "

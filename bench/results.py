@@ -184,4 +184,6 @@ class Results:
     close_not_closed: int = 0
     deactivate_answered: float = 0.0
     stall: StallResult | None = None
+    failures: list[str] = field(default_factory=list)
+    """Windows that could not be measured, and why."""
     duration_s: float = 0.0

@@ -51,6 +51,7 @@ from testbed.viewers import (
 )
 
 from . import report
+from .district import District, report as district_report
 from .results import CameraSettings, LoadResult, Results, Settings, StallResult
 from .scenarios import (
     CAMERA_NAMES,
@@ -369,7 +370,8 @@ class Bench:
             open_counts = []
             for _ in range(4):
                 await asyncio.sleep(settings.window / 4)
-                open_counts.append((await camera.stats())["open_connections"])
+                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                    open_counts.append((await camera.stats())["open_connections"])
             stop = time.monotonic()
             client = time.process_time() - client0
             camera_cpu = procfs.sample_tree(camera.pid).cpu_seconds - camera0
@@ -385,7 +387,7 @@ class Bench:
             scenario=scenario,
             proxy=path,
             n=n,
-            upstream_open=max(open_counts),
+            upstream_open=max(open_counts, default=-1),
             window_s=samples[-1].at - samples[0].at,
             cpu_s=samples[-1].cpu_seconds - samples[0].cpu_seconds,
             ha_cpu_s=samples[-1].root_cpu_seconds - samples[0].root_cpu_seconds,
@@ -424,7 +426,13 @@ class Bench:
                 if path == CORE_HLS:
                     await self.start_hls()
                 self.say(f"{scenario}: {n} viewers by {path}")
-                result = await self.load(scenario, path, n)
+                try:
+                    result = await self.load(scenario, path, n)
+                except (ViewerError, SetupError, aiohttp.ClientError, OSError) as err:
+                    # A path that fails under load has met its limit here.
+                    self.say(f"{scenario}: {path} failed at N={n}: {err}")
+                    self.results.failures.append(f"{scenario} {path} N={n}: {err}")
+                    break
                 self.results.loads.append(result)
                 if result.saturated:
                     break
@@ -433,7 +441,10 @@ class Bench:
         """Wait until nothing is connected to the scenario's camera."""
         camera = self.cameras[scenario]
         async with asyncio.timeout(CAMERA_IDLE_TIMEOUT):
-            while (await camera.stats())["open_connections"]:
+            while True:
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    if not (await camera.stats())["open_connections"]:
+                        return
                 await asyncio.sleep(0.5)
 
     async def start_hls(self) -> None:
@@ -787,9 +798,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the temporary Home Assistant config dir and logs",
     )
     parser.add_argument(
+        "--district",
+        action="store_true",
+        help="the seed district instead: one agreement over 400 cameras",
+    )
+    parser.add_argument(
         "--out", type=Path, default=RESULTS_DIR, help="where the CSV and table go"
     )
     return parser.parse_args(argv)
+
+
+def run_district(args: argparse.Namespace) -> int:
+    """`--district`: measure the 400-camera agreement; print and keep the report."""
+    workdir = Path(tempfile.mkdtemp(prefix="ses-district-"))
+    run = District(workdir)
+    try:
+        results = asyncio.run(run.run())
+    except (SetupError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
+        print(f"\033[31merror:\033[0m {str(err) or repr(err)}", file=sys.stderr)
+        print(f"kept {workdir}", file=sys.stderr)
+        return 1
+    text = district_report(results)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"district-{results.started:%Y%m%dT%H%M%SZ}.txt"
+    path.write_text(text + "\n")
+    _keep_log(workdir, path.with_suffix(".hass.log"))
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"report: {path}", file=sys.stderr)
+    return 0
 
 
 def preflight() -> None:
@@ -803,16 +841,18 @@ def preflight() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; write CSV. Returns the exit status."""
     args = parse_args(argv)
-    settings = (
-        Settings.quick_run(keep=args.keep)
-        if args.quick
-        else Settings.full(keep=args.keep)
-    )
     try:
         preflight()
     except SetupError as err:
         print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
         return 1
+    if args.district:
+        return run_district(args)
+    settings = (
+        Settings.quick_run(keep=args.keep)
+        if args.quick
+        else Settings.full(keep=args.keep)
+    )
     workdir = Path(tempfile.mkdtemp(prefix="ses-bench-"))
     bench = Bench(settings, workdir)
     failed = False
