@@ -124,6 +124,11 @@ def _load_row(load: LoadResult, baseline: LoadResult | None) -> str:
     )
 
 
+def load_line(load: LoadResult) -> str:
+    """One measured window, alone (progress while the run goes on)."""
+    return f"{load.scenario}:{_load_row(load, None)}"
+
+
 def _scenario_table(results: Results, scenario: str) -> list[str]:
     loads = [r for r in results.loads if r.scenario == scenario]
     if not loads:

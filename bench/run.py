@@ -423,10 +423,10 @@ class Bench:
         """
         for path in PATHS[scenario]:
             for n in counts:
-                if path == CORE_HLS:
-                    await self.start_hls()
                 self.say(f"{scenario}: {n} viewers by {path}")
                 try:
+                    if path == CORE_HLS:
+                        await self.start_hls()
                     result = await self.load(scenario, path, n)
                 except (ViewerError, SetupError, aiohttp.ClientError, OSError) as err:
                     # A path that fails under load has met its limit here.
@@ -434,6 +434,7 @@ class Bench:
                     self.results.failures.append(f"{scenario} {path} N={n}: {err}")
                     break
                 self.results.loads.append(result)
+                print(report.load_line(result), file=sys.stderr)
                 if result.saturated:
                     break
 
@@ -455,7 +456,9 @@ class Bench:
         """This integration's path at the larger N: viewer traffic per core."""
         for n in self.settings.fanout_counts:
             self.say(f"fan-out: {n} viewers of {scenario} by {path}")
-            self.results.loads.append(await self.load(scenario, path, n))
+            result = await self.load(scenario, path, n)
+            self.results.loads.append(result)
+            print(report.load_line(result), file=sys.stderr)
 
     async def first_frames(self, scenario: str) -> None:
         """First picture for each path, cold and warm (HLS: warm only)."""

@@ -555,8 +555,11 @@ export class Player {
     const sink = new MseSink(video, (capturedAt) => {
       if (this.sink === sink) this.shown(capturedAt, count);
     });
-    // The last stream's picture stays (ageing, then STALE) until this one plays.
+    // The last stream's picture stays (ageing, then STALE) until this one
+    // plays; the new video waits in the page beneath it (iOS opens a
+    // ManagedMediaSource only for a video in the document).
     const previous = this.sink;
+    this.stage?.canvas.after(video);
     let capturedAt = null;
     let started = false;
     try {
@@ -591,8 +594,12 @@ export class Player {
       // Ended before a picture: the camera turned out not to give MP4.
       if (!started && !signal.aborted) throw new Unsupported("no init segment");
     } finally {
-      if (!started) sink.close();
-      else if (signal.aborted) this.closeSink(sink);
+      if (!started) {
+        sink.close();
+        video.remove();
+      } else if (signal.aborted) {
+        this.closeSink(sink);
+      }
     }
   }
 
