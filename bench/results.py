@@ -12,6 +12,20 @@ import math
 
 
 @dataclass(frozen=True, slots=True)
+class CameraSettings:
+    """One synthetic camera of a scenario."""
+
+    size: str
+    fps: float
+    quality: int = 85
+    """JPEG quality (MJPEG cameras)."""
+    keyframe_interval: float = 2.0
+    """Seconds between keyframes (H.264 cameras)."""
+    bitrate_kbps: int | None = None
+    """H.264 bit rate, as the camera is configured."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """How much to measure."""
 
@@ -27,17 +41,23 @@ class Settings:
     healthy_viewers: int
     stalled_viewers: int
     idle_window: float
-    camera_size: str = "1280x720"
-    camera_fps: float = 10.0
-    camera_quality: int = 85
+    fanout_counts: tuple[int, ...] = ()
+    """Extra N for this integration's two cheapest paths: fan-out per core."""
+    wide_counts: tuple[int, ...] = ()
+    """N for the wide MJPEG camera (transcoded); empty: not measured."""
+    h264: CameraSettings = CameraSettings(
+        "1280x720", 12.0, keyframe_interval=2.0, bitrate_kbps=1500
+    )
+    mjpeg: CameraSettings = CameraSettings("960x540", 10.0)
+    mjpeg_wide: CameraSettings = CameraSettings("1280x720", 10.0)
     keep: bool = False
 
     @classmethod
     def full(cls, *, keep: bool = False) -> Settings:
-        """The full run (under 10 minutes on 2 cores)."""
+        """The full run (about 15 minutes on 2 cores)."""
         return cls(
             quick=False,
-            counts=(1, 5, 10, 20, 40),
+            counts=(1, 5, 10, 20),
             window=15.0,
             warmup=3.0,
             reps=5,
@@ -45,19 +65,21 @@ class Settings:
             healthy_viewers=10,
             stalled_viewers=5,
             idle_window=5.0,
+            fanout_counts=(40,),
+            wide_counts=(20,),
             keep=keep,
         )
 
     @classmethod
     def quick_run(cls, *, keep: bool = False) -> Settings:
-        """A smoke run (under 2 minutes)."""
+        """A smoke run (a few minutes)."""
         return cls(
             quick=True,
             counts=(1, 5),
             window=4.0,
             warmup=1.5,
             reps=2,
-            close_viewers=5,
+            close_viewers=6,
             healthy_viewers=4,
             stalled_viewers=2,
             idle_window=2.0,
@@ -67,33 +89,51 @@ class Settings:
 
 @dataclass(slots=True)
 class LoadResult:
-    """One proxy under N viewers for one window."""
+    """One path under N viewers for one window."""
 
+    scenario: str
+    """`h264`, `mjpeg` or `mjpeg-wide`: which camera."""
     proxy: str
+    """`ours mp4`, `ours mjpeg`, `core proxy`, `core hls`."""
     n: int
     upstream_open: int
     """Most camera connections open at once during the window."""
-    upstream_opened: int
-    """Camera connections opened from the first viewer to the window's end."""
     window_s: float
     cpu_s: float
     ha_cpu_s: float
     """Home Assistant's own share of `cpu_s` (the rest is its ffmpeg)."""
+    children: int
+    """Most ffmpeg children at once."""
     fps: list[float]
-    """Parts per viewer per whole second of the window, every viewer."""
+    """Pictures per viewer per whole second of the window, every viewer."""
+    bytes_received: int
+    """Body bytes all viewers received in the window."""
     latencies_ms: list[float]
+    first_frame_s: list[float]
+    """Each viewer's time from its request to its first picture."""
     unreadable_stamps: int
     ha_rss: float
     children_rss: float
-    children: int
     client_cpu_s: float
     camera_cpu_s: float
     failed_viewers: int
+    saturated: bool = False
+    """The path could not keep up (median fps under half the camera's)."""
 
     @property
     def cpu_per_viewer_minute(self) -> float:
         """CPU seconds of Home Assistant and its children per viewer-minute."""
         return self.cpu_s / (self.n * self.window_s / 60)
+
+    @property
+    def bytes_per_viewer_s(self) -> float:
+        """What one viewer downloads a second (what a phone pays for)."""
+        return self.bytes_received / (self.n * self.window_s)
+
+    @property
+    def cores(self) -> float:
+        """Cores Home Assistant and its children kept busy."""
+        return self.cpu_s / self.window_s
 
 
 @dataclass(slots=True)
@@ -132,13 +172,18 @@ class Results:
     idle_rss: float = 0.0
     loads: list[LoadResult] = field(default_factory=list)
     first_frame: dict[str, list[float]] = field(default_factory=dict)
-    """`ours cold`, `ours warm`, `core cold`, `core warm` → seconds."""
+    """`<scenario> <proxy> cold|warm` → seconds."""
+    mjpeg_at_camera_size: float = math.nan
+    """Bytes a second of this integration's JPEG encoder on the H.264 camera
+    at the camera's own resolution (not scaled down): `/mp4`'s fair match."""
     fire_alarm: list[tuple[float, float, int]] = field(default_factory=list)
     """(seconds to admitted, seconds to first frame, attempts) per trial."""
     close_n: int = 0
-    close_after: list[float] = field(default_factory=list)
-    """Seconds from sending `deactivate` to each stream's end."""
+    close_after: dict[str, list[float]] = field(default_factory=dict)
+    """Seconds from sending `deactivate` to each stream's end, by path."""
     close_not_closed: int = 0
     deactivate_answered: float = 0.0
     stall: StallResult | None = None
+    failures: list[str] = field(default_factory=list)
+    """Windows that could not be measured, and why."""
     duration_s: float = 0.0

@@ -1,21 +1,18 @@
-"""The benchmark: this integration's proxy against Home Assistant core's.
+"""The benchmark: this integration's camera paths against Home Assistant core's.
 
-One real Home Assistant (loopback, temporary config dir) with one stamped
-MJPEG camera (`testbed.cameras.standalone`, its own process) added through
-core's `mjpeg` config flow, and one agreement over it. In the same run, for
-each number of viewers N, N viewers read the camera through
-
-- ours: `/api/school_emergency_share/view/{token}/mjpeg/{camera}` during an
-  active session, each viewer with its own standing link, and
-- core's: `/api/camera_proxy_stream/{camera}` with a bearer token,
-
-and the benchmark records the camera's connections, the CPU and memory of
-Home Assistant and its children (/proc), delivered frames per second and
-frame latency (from the send time painted in the pixels). Then, for ours and
-core's, first-frame latency with no reader running (cold) and with one
-running (warm); for ours only, the fire-alarm blueprint's time to a first
-frame at a standing-link viewer, the time from `deactivate` to every stream
-closed, and what viewers that stop reading cost.
+One real Home Assistant (loopback, temporary config dir) with the cameras of
+`bench.scenarios` (each in its own process, each frame's send time painted
+in), added through core's config flows (and one `ffmpeg` camera in YAML),
+and one agreement over them. Camera by camera, for each number of viewers N,
+N viewers watch the camera by each path, and the benchmark records the
+camera's connections, the CPU and memory of Home Assistant and its children
+(/proc), pictures per second, bytes per viewer-second, the latency from the
+painted send time, and each viewer's first picture. Only the camera being
+measured runs. Then: first pictures cold and warm per path; this
+integration's JPEG encoder at the H.264 camera's own size (the fair match
+for `/mp4`'s bytes); the fire-alarm blueprint's time to a first frame at a
+standing-link viewer; the time from `deactivate` to every `/mp4` and
+`/mjpeg` stream closed; what viewers that stop reading cost.
 """
 
 from __future__ import annotations
@@ -38,11 +35,14 @@ import aiohttp
 
 from testbed import procfs
 from testbed.cameras import Picture
+from testbed.cameras.pictures import FFMPEG
 from testbed.cameras.standalone import CameraProcess
 from testbed.deployment import START_TIMEOUT, Deployment, Link, scratch_hass
 from testbed.errors import SetupError
 from testbed.net import LOOPBACK, free_port
 from testbed.viewers import (
+    HlsViewer,
+    Mp4Viewer,
     StalledViewer,
     Viewer,
     ViewerError,
@@ -51,31 +51,54 @@ from testbed.viewers import (
 )
 
 from . import report
-from .results import LoadResult, Results, Settings, StallResult
+from .district import District, report as district_report
+from .results import CameraSettings, LoadResult, Results, Settings, StallResult
+from .scenarios import (
+    CAMERA_NAMES,
+    CORE_HLS,
+    FFMPEG_CAMERA,
+    H264,
+    MJPEG,
+    MJPEG_WIDE,
+    OURS_MJPEG,
+    OURS_MP4,
+    PATHS,
+    Watch,
+    ffmpeg_camera_yaml,
+)
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS_DIR: Final = REPO_ROOT / "bench-results"
-CAMERA_NAME: Final = "Bench camera"
 FIRE_ALARM: Final = "binary_sensor.bench_fire_alarm"
-OURS: Final = "ours"
-CORE: Final = "core"
-IDLE_TIMEOUT: Final = 20.0
+IDLE_TIMEOUT: Final = 30.0
+CAMERA_IDLE_TIMEOUT: Final = 90.0
+"""Core's HLS stream closes its camera connection 30 s after its last player."""
+LINGER: Final = 4.0
+"""Seconds a reader may run on after its last viewer (3 s), and a margin."""
 STALL_OBSERVE: Final = 20.0
 """Longest look at stalled viewers (the integration's write timeout is 5 s)."""
 TCP_ESTABLISHED: Final = "01"
 STEADY: Final = 0.5
 """Seconds the stalled sockets' queues must stay put to count as backed up."""
+SATURATED: Final = 0.5
+"""A path whose median fps falls under this share of the camera's has
+saturated the machine: larger N are not tried."""
+FIRST_PICTURE_TIMEOUT: Final = 60.0
+
+type AnyViewer = Viewer | HlsViewer
 
 
-async def _first_part(proxy: str, viewer: Viewer, task: asyncio.Task[object]) -> None:
-    """Wait for a viewer's first frame; raise if its stream ends first."""
+async def _first_picture(
+    path: str, viewer: AnyViewer, task: asyncio.Task[object]
+) -> None:
+    """Wait for a viewer's first picture; raise if its stream ends first."""
     waiter = asyncio.ensure_future(viewer.first_part.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
     waiter.cancel()
     if task.done():
         task.result()
         raise ViewerError(
-            f"a {proxy} viewer ended before its first frame ({viewer.stats.end})"
+            f"a {path} viewer ended before its first picture ({viewer.stats.end})"
         )
 
 
@@ -99,6 +122,17 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
+def _picture(camera: CameraSettings) -> Picture:
+    return Picture(
+        size=camera.size,
+        fps=camera.fps,
+        quality=camera.quality,
+        keyframe_interval=camera.keyframe_interval,
+        bitrate_kbps=camera.bitrate_kbps,
+        stamped=True,
+    )
+
+
 class Bench:
     """Runs the measurements in order; `results` fills as it goes."""
 
@@ -107,24 +141,40 @@ class Bench:
         self.settings = settings
         self.workdir = workdir
         self.results = Results(settings, datetime.now(UTC), machine_facts())
-        self.camera = CameraProcess(
-            free_port(),
-            Picture(
-                size=settings.camera_size,
-                fps=settings.camera_fps,
-                quality=settings.camera_quality,
-                stamped=True,
+        self.cameras: dict[str, CameraProcess] = {
+            H264: CameraProcess(
+                free_port(),
+                _picture(settings.h264),
+                rtsp=True,
+                log=workdir / "camera-h264.log",
             ),
-            # A stream starts with the next frame made, so the first one's
-            # stamp says when it was sent, not when an earlier one was.
-            latest_on_connect=False,
-            log=workdir / "camera.log",
+            MJPEG: CameraProcess(
+                free_port(),
+                _picture(settings.mjpeg),
+                # A stream starts with the next frame made, so the first
+                # one's stamp says when it was sent, not an earlier one.
+                latest_on_connect=False,
+                log=workdir / "camera-mjpeg.log",
+            ),
+        }
+        if settings.wide_counts:
+            self.cameras[MJPEG_WIDE] = CameraProcess(
+                free_port(),
+                _picture(settings.mjpeg_wide),
+                latest_on_connect=False,
+                log=workdir / "camera-mjpeg-wide.log",
+            )
+        self.hass = scratch_hass(
+            workdir / "config",
+            log_level="warning",
+            extra_yaml="stream:\n" + ffmpeg_camera_yaml(self.cameras[H264].stream_url),
         )
-        self.hass = scratch_hass(workdir / "config", log_level="warning")
         self.deployment: Deployment | None = None
-        self.entity = ""
+        self.entities: dict[str, str] = {}
+        """Scenario → the camera entity this integration reads."""
         self.links: list[Link] = []
         self.http: aiohttp.ClientSession | None = None
+        self.hls_url = ""
 
     # ------------------------------------------------------------- helpers
 
@@ -148,49 +198,98 @@ class Bench:
             raise SetupError("no HTTP session")
         return self.http
 
-    def url(self, proxy: str, index: int) -> tuple[str, dict[str, str]]:
-        """The stream URL and headers of viewer `index` through `proxy`."""
-        if proxy == OURS:
-            return f"{self.hass.url}{self.links[index].mjpeg(self.entity)}", {}
-        return (
-            f"{self.hass.url}/api/camera_proxy_stream/{self.entity}",
+    def watch(self, scenario: str, path: str, index: int) -> Watch:
+        """How viewer `index` watches the scenario's camera by `path`."""
+        entity = self.entities[scenario]
+        link = self.links[index]
+        if path == OURS_MP4:
+            return Watch(f"{self.hass.url}{link.path}/mp4/{entity}", {}, Mp4Viewer)
+        if path == OURS_MJPEG:
+            return Watch(f"{self.hass.url}{link.mjpeg(entity)}", {}, Viewer)
+        if path == CORE_HLS:
+            return Watch(f"{self.hass.url}{self.hls_url}", {}, HlsViewer)
+        proxied = FFMPEG_CAMERA if scenario == H264 else entity
+        return Watch(
+            f"{self.hass.url}/api/camera_proxy_stream/{proxied}",
             {"Authorization": f"Bearer {self.dep.token}"},
+            Viewer,
         )
 
+    def viewer(self, watch: Watch, sample_every: float = 1.0) -> AnyViewer:
+        """A client for `watch`."""
+        kind = watch.kind
+        if issubclass(kind, Viewer):
+            return kind(
+                self.session,
+                watch.url,
+                headers=watch.headers,
+                sample_every=sample_every,
+            )
+        return HlsViewer(self.session, watch.url, sample_every=sample_every)
+
+    async def only(self, *scenarios: str) -> None:
+        """Run the cameras of `scenarios`, stop the others (their CPU is noise)."""
+        for name, camera in self.cameras.items():
+            if name not in scenarios and camera.proc is not None:
+                await camera.stop()
+        for name in scenarios:
+            if self.cameras[name].proc is None:
+                await self.cameras[name].start()
+        await asyncio.sleep(0.5)
+
     async def wait_idle(self) -> None:
-        """Wait until Home Assistant runs no ffmpeg reader (ours is idle)."""
+        """Wait until Home Assistant reads no camera for this integration.
+
+        No ffmpeg child, and every camera of the agreement idle (a camera
+        passed through has no ffmpeg but a connection).
+        """
         deadline = time.monotonic() + IDLE_TIMEOUT
-        while self.hass.ffmpeg_readers():
+        path = f"{self.links[0].path}/cameras.json"
+        while True:
+            status, _headers, body = await self.dep.viewer_get(path)
+            # Without a session the statuses are not shown, and streams are
+            # closed: what remains is readers lingering (3 s) after them.
+            if status == 403:
+                await asyncio.sleep(LINGER)
+            busy = status not in (200, 403) or any(
+                f'"status": "{state}"' in body for state in ("live", "connecting")
+            )
+            if not busy and not self.hass.ffmpeg_readers():
+                break
             if time.monotonic() > deadline:
                 raise SetupError(
-                    f"Home Assistant's ffmpeg reader still runs {IDLE_TIMEOUT:g} s"
+                    f"Home Assistant still reads cameras {IDLE_TIMEOUT:g} s"
                     " after the last viewer left"
                 )
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.2)
         await asyncio.sleep(0.3)
 
     async def start_viewers(
-        self, proxy: str, n: int, first: int = 0, sample_every: float = 1.0
-    ) -> tuple[list[Viewer], list[asyncio.Task[object]]]:
-        """N viewers through `proxy`, each with its first frame."""
-        viewers = []
-        for index in range(first, first + n):
-            url, headers = self.url(proxy, index)
-            viewers.append(
-                Viewer(self.session, url, headers=headers, sample_every=sample_every)
-            )
+        self,
+        scenario: str,
+        path: str,
+        n: int,
+        first: int = 0,
+        sample_every: float = 1.0,
+    ) -> tuple[list[AnyViewer], list[asyncio.Task[object]]]:
+        """N viewers by `path`, each with its first picture."""
+        viewers = [
+            self.viewer(self.watch(scenario, path, index), sample_every)
+            for index in range(first, first + n)
+        ]
         loop = asyncio.get_running_loop()
         tasks: list[asyncio.Task[object]] = [
             loop.create_task(viewer.run()) for viewer in viewers
         ]
         try:
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(FIRST_PICTURE_TIMEOUT):
                 for viewer, task in zip(viewers, tasks, strict=True):
-                    await _first_part(proxy, viewer, task)
+                    await _first_picture(path, viewer, task)
         except TimeoutError as err:
             await self.stop_viewers(tasks)
             raise SetupError(
-                f"{n} {proxy} viewers did not all get a first frame in 30 s"
+                f"{n} {path} viewers of {scenario} did not all get a first picture"
+                f" in {FIRST_PICTURE_TIMEOUT:g} s"
             ) from err
         except BaseException:
             await self.stop_viewers(tasks)
@@ -207,31 +306,42 @@ class Bench:
     # ------------------------------------------------------------- phases
 
     async def setup(self) -> None:
-        """Camera, Home Assistant, onboarding, the agreement, links, automation."""
-        self.say(f"starting the stamped camera ({self.settings.camera_size})")
-        await self.camera.start()
+        """Cameras, Home Assistant, onboarding, the agreement, links, automation."""
+        settings = self.settings
+        self.say("starting the cameras")
+        for camera in self.cameras.values():
+            await camera.start()
         self.say("starting Home Assistant")
         await self.hass.boot(START_TIMEOUT)
         self.deployment = await Deployment.create(self.hass)
         dep = self.dep
-        self.entity = await dep.add_mjpeg_camera(
-            CAMERA_NAME, self.camera.stream_url, self.camera.still_url
+        h264 = self.cameras[H264]
+        self.entities[H264] = await dep.add_generic_camera(
+            CAMERA_NAMES[H264], h264.stream_url, rtsp_transport="udp"
         )
+        for scenario in (MJPEG, MJPEG_WIDE):
+            if (mjpeg := self.cameras.get(scenario)) is not None:
+                self.entities[scenario] = await dep.add_mjpeg_camera(
+                    CAMERA_NAMES[scenario], mjpeg.stream_url, mjpeg.still_url
+                )
         await dep.add_agreement(max_session_minutes=240, max_viewers=100)
         await dep.set_state(FIRE_ALARM, "off")
         await dep.add_fire_alarm_automation(FIRE_ALARM)
         wanted = max(
-            *self.settings.counts,
-            self.settings.close_viewers,
-            self.settings.healthy_viewers + self.settings.stalled_viewers,
+            *settings.counts,
+            *settings.fanout_counts,
+            *settings.wide_counts,
+            settings.close_viewers,
+            settings.healthy_viewers + settings.stalled_viewers,
         )
         self.links = [
-            await dep.link(f"Officer {i + 1}", standing=True) for i in range(wanted)
+            await dep.link(f"Officer {i + 1}", standing=True) for i in range(wanted + 1)
         ]
         self.http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, force_close=True),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
         )
+        await self.only()
         await asyncio.sleep(1)
 
     async def idle(self) -> None:
@@ -244,77 +354,198 @@ class Bench:
         self.results.idle_cpu_pct = 100 * spent / (samples[-1].at - samples[0].at)
         self.results.idle_rss = _median([s.root_rss for s in samples])
 
-    async def load(self, proxy: str, n: int) -> LoadResult:
-        """N viewers through `proxy` for one window."""
+    async def load(self, scenario: str, path: str, n: int) -> LoadResult:
+        """N viewers watching the scenario's camera by `path` for one window."""
         settings = self.settings
-        before = await self.camera.stats()
-        viewers, tasks = await self.start_viewers(proxy, n)
+        camera = self.cameras[scenario]
+        await self.wait_camera_idle(scenario)
+        viewers, tasks = await self.start_viewers(scenario, path, n)
         try:
             await asyncio.sleep(settings.warmup)
             sampler = procfs.TreeSampler(self.hass.pid)
             sampler.start()
             client0 = time.process_time()
-            camera0 = procfs.own_cpu_seconds(self.camera.pid)
+            camera0 = procfs.sample_tree(camera.pid).cpu_seconds
             start = time.monotonic()
             open_counts = []
             for _ in range(4):
                 await asyncio.sleep(settings.window / 4)
-                open_counts.append((await self.camera.stats())["open_connections"])
+                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                    open_counts.append((await camera.stats())["open_connections"])
             stop = time.monotonic()
             client = time.process_time() - client0
-            camera = procfs.own_cpu_seconds(self.camera.pid) - camera0
+            camera_cpu = procfs.sample_tree(camera.pid).cpu_seconds - camera0
             samples = await sampler.stop()
-            after = await self.camera.stats()
             failed = sum(1 for task in tasks if task.done())
         finally:
             await self.stop_viewers(tasks)
         fps = [b for v in viewers for b in v.stats.fps_buckets(start, stop)]
-        latencies = [
-            ms for v in viewers for ms in v.stats.latencies_between(start, stop)
-        ]
+        fps_camera = {H264: settings.h264, MJPEG: settings.mjpeg}.get(
+            scenario, settings.mjpeg_wide
+        ).fps
         result = LoadResult(
-            proxy=proxy,
+            scenario=scenario,
+            proxy=path,
             n=n,
-            upstream_open=max(open_counts),
-            upstream_opened=after["connections_opened"] - before["connections_opened"],
+            upstream_open=max(open_counts, default=-1),
             window_s=samples[-1].at - samples[0].at,
             cpu_s=samples[-1].cpu_seconds - samples[0].cpu_seconds,
             ha_cpu_s=samples[-1].root_cpu_seconds - samples[0].root_cpu_seconds,
+            children=max(s.children for s in samples),
             fps=fps,
-            latencies_ms=latencies,
+            bytes_received=sum(v.stats.bytes_between(start, stop) for v in viewers),
+            latencies_ms=[
+                ms for v in viewers for ms in v.stats.latencies_between(start, stop)
+            ],
+            first_frame_s=[
+                v.stats.first_part_at - v.stats.opened_at
+                for v in viewers
+                if v.stats.first_part_at is not None and v.stats.opened_at is not None
+            ],
             unreadable_stamps=sum(v.stats.unreadable_stamps for v in viewers),
             ha_rss=_median([s.root_rss for s in samples]),
             children_rss=_median([s.children_rss for s in samples]),
-            children=max(s.children for s in samples),
             client_cpu_s=client,
-            camera_cpu_s=camera,
+            camera_cpu_s=camera_cpu,
             failed_viewers=failed,
         )
-        if proxy == OURS:
+        result.saturated = _median(fps) < SATURATED * fps_camera
+        if path in (OURS_MP4, OURS_MJPEG):
             await self.wait_idle()
         return result
 
-    async def first_frames(self) -> None:
-        """First-frame latency, cold and warm, for both proxies."""
+    async def measure(self, scenario: str, counts: tuple[int, ...]) -> None:
+        """Every path of the camera at every N (until a path saturates).
+
+        Path by path: core's HLS keeps the camera connected for 30 s after
+        its last player, so it comes last, and each window starts with the
+        camera's connections all closed.
+        """
+        for path in PATHS[scenario]:
+            for n in counts:
+                self.say(f"{scenario}: {n} viewers by {path}")
+                try:
+                    if path == CORE_HLS:
+                        await self.start_hls()
+                    result = await self.load(scenario, path, n)
+                except (ViewerError, SetupError, aiohttp.ClientError, OSError) as err:
+                    # A path that fails under load has met its limit here.
+                    self.say(f"{scenario}: {path} failed at N={n}: {err}")
+                    self.results.failures.append(f"{scenario} {path} N={n}: {err}")
+                    break
+                self.results.loads.append(result)
+                print(report.load_line(result), file=sys.stderr)
+                if result.saturated:
+                    break
+
+    async def wait_camera_idle(self, scenario: str) -> None:
+        """Wait until nothing is connected to the scenario's camera."""
+        camera = self.cameras[scenario]
+        async with asyncio.timeout(CAMERA_IDLE_TIMEOUT):
+            while True:
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    if not (await camera.stats())["open_connections"]:
+                        return
+                await asyncio.sleep(0.5)
+
+    async def start_hls(self) -> None:
+        """Ask for the H.264 camera's HLS (the stream stops when unwatched)."""
+        self.hls_url = await self.dep.hls_url(self.entities[H264])
+
+    async def fanout(self, scenario: str, path: str) -> None:
+        """This integration's path at the larger N: viewer traffic per core."""
+        for n in self.settings.fanout_counts:
+            self.say(f"fan-out: {n} viewers of {scenario} by {path}")
+            result = await self.load(scenario, path, n)
+            self.results.loads.append(result)
+            print(report.load_line(result), file=sys.stderr)
+
+    async def first_frames(self, scenario: str) -> None:
+        """First picture for each path, cold and warm (HLS: warm only)."""
         found = self.results.first_frame
-        for _ in range(self.settings.reps):
-            for proxy in (OURS, CORE):
-                if proxy == OURS:
+        for path in PATHS[scenario]:
+            for _ in range(self.settings.reps):
+                if path != CORE_HLS:  # HLS cold is the stream starting: seconds
                     await self.wait_idle()
-                url, headers = self.url(proxy, 0)
-                found.setdefault(f"{proxy} cold", []).append(
-                    await first_frame_seconds(self.session, url, headers=headers)
-                )
+                    watch = self.watch(scenario, path, 0)
+                    found.setdefault(f"{scenario} {path} cold", []).append(
+                        await self._first(watch)
+                    )
+                else:
+                    await self.start_hls()
                 # Warm: another viewer is watching already.
-                _, tasks = await self.start_viewers(proxy, 1, first=1, sample_every=0)
+                _, tasks = await self.start_viewers(
+                    scenario, path, 1, first=1, sample_every=0
+                )
                 try:
                     await asyncio.sleep(0.5)
-                    url, headers = self.url(proxy, 0)
-                    found.setdefault(f"{proxy} warm", []).append(
-                        await first_frame_seconds(self.session, url, headers=headers)
+                    watch = self.watch(scenario, path, 0)
+                    found.setdefault(f"{scenario} {path} warm", []).append(
+                        await self._first(watch)
                     )
                 finally:
                     await self.stop_viewers(tasks)
+
+    async def _first(self, watch: Watch) -> float:
+        if watch.kind is HlsViewer:
+            viewer = self.viewer(watch, sample_every=0)
+            task = asyncio.get_running_loop().create_task(viewer.run())
+            try:
+                await _first_picture(CORE_HLS, viewer, task)
+            finally:
+                await self.stop_viewers([task])
+            stats = viewer.stats
+            assert stats.first_part_at is not None  # noqa: S101
+            assert stats.opened_at is not None  # noqa: S101
+            return stats.first_part_at - stats.opened_at
+        kind = watch.kind if watch.kind is not HlsViewer else Viewer
+        return await first_frame_seconds(
+            self.session,
+            watch.url,
+            headers=watch.headers,
+            kind=kind,  # type: ignore[arg-type]
+        )
+
+    async def mjpeg_at_camera_size(self) -> None:
+        """This integration's JPEG encoder on the H.264 camera, not scaled down.
+
+        `/mjpeg` sends at most 960 px wide; `/mp4` the camera's own 1280x720.
+        Their bytes compare fairly at the same size: the same ffmpeg command
+        the integration runs, with the camera's width as the limit, run here
+        for one window.
+        """
+        # Imported here: only this measurement runs the integration's code.
+        from custom_components.school_emergency_share.media import (  # noqa: PLC0415
+            FfmpegSource,
+        )
+
+        settings = self.settings
+        width = int(settings.h264.size.split("x")[0])
+        source = FfmpegSource(
+            FFMPEG,
+            self.cameras[H264].stream_url,
+            fps=10,
+            max_width=width,
+            extra_input_args={"rtsp_transport": "udp"},
+        )
+        sizes: list[tuple[float, int]] = []
+        frames = aiter(source.frames())
+        try:
+            async with asyncio.timeout(
+                self.settings.warmup + self.settings.window + 30
+            ):
+                async for jpeg in frames:
+                    sizes.append((time.monotonic(), len(jpeg) + 120))  # + part headers
+                    if (
+                        sizes[-1][0] - sizes[0][0]
+                        > self.settings.warmup + self.settings.window
+                    ):
+                        break
+        finally:
+            await source.aclose()
+        start = sizes[0][0] + self.settings.warmup
+        counted = [size for at, size in sizes if at >= start]
+        self.results.mjpeg_at_camera_size = sum(counted) / self.settings.window
 
     async def stall(self) -> StallResult:
         """Stalled viewers: Home Assistant's memory, healthy viewers' frame rate.
@@ -326,7 +557,9 @@ class Bench:
         settings = self.settings
         healthy, count = settings.healthy_viewers, settings.stalled_viewers
         result = StallResult(stalled=count, healthy=healthy)
-        viewers, tasks = await self.start_viewers(OURS, healthy, sample_every=0)
+        viewers, tasks = await self.start_viewers(
+            MJPEG, OURS_MJPEG, healthy, sample_every=0
+        )
         watch = _StallWatch(self, self.links[healthy : healthy + count], result)
         try:
             await asyncio.sleep(settings.warmup)
@@ -353,9 +586,15 @@ class Bench:
         return result
 
     async def close_all(self) -> None:
-        """`deactivate` with N streams open: how long until each has ended."""
+        """`deactivate` with N streams open (half /mp4, half /mjpeg) until all end."""
         n = self.settings.close_viewers
-        viewers, tasks = await self.start_viewers(OURS, n, sample_every=0)
+        mp4, mp4_tasks = await self.start_viewers(
+            H264, OURS_MP4, n // 2, sample_every=0
+        )
+        mjpeg, mjpeg_tasks = await self.start_viewers(
+            MJPEG, OURS_MJPEG, n - n // 2, first=n // 2, sample_every=0
+        )
+        tasks = mp4_tasks + mjpeg_tasks
         await asyncio.sleep(1)
         sent = time.monotonic()
         await self.dep.deactivate("Bench: close every stream")
@@ -365,18 +604,21 @@ class Bench:
                 await asyncio.gather(*tasks, return_exceptions=True)
         await self.stop_viewers(tasks)
         self.results.close_n = n
-        self.results.close_after = [
-            v.stats.ended_at - sent
-            for v in viewers
-            if v.stats.end == "eof" and v.stats.ended_at is not None
-        ]
-        self.results.close_not_closed = n - len(self.results.close_after)
+        for path, viewers in ((OURS_MP4, mp4), (OURS_MJPEG, mjpeg)):
+            self.results.close_after[path] = [
+                v.stats.ended_at - sent
+                for v in viewers
+                if v.stats.end == "eof" and v.stats.ended_at is not None
+            ]
+        self.results.close_not_closed = n - sum(
+            len(after) for after in self.results.close_after.values()
+        )
         await self.wait_idle()
 
     async def fire_alarm(self) -> None:
         """The blueprint's alarm → a standing-link viewer's first frame."""
         dep = self.dep
-        url, _ = self.url(OURS, 0)
+        url = self.watch(MJPEG, OURS_MJPEG, 0).url
         for _ in range(self.settings.reps):
             await dep.ensure_idle()
             await dep.set_state(FIRE_ALARM, "off")
@@ -404,7 +646,7 @@ class Bench:
     # ------------------------------------------------------------- all
 
     async def run(self) -> Results:
-        """Every measurement; Home Assistant and the camera are always stopped."""
+        """Every measurement; Home Assistant and the cameras are always stopped."""
         started = time.monotonic()
         settings = self.settings
         try:
@@ -412,17 +654,31 @@ class Bench:
             self.say("idle Home Assistant")
             await self.idle()
             await self.dep.activate("Bench: load", duration_minutes=240)
-            for n in settings.counts:
-                for proxy in (OURS, CORE):
-                    self.say(f"{n} viewers through {proxy} proxy")
-                    self.results.loads.append(await self.load(proxy, n))
-            self.say("first frames, cold and warm")
-            await self.first_frames()
+
+            await self.only(H264)
+            await self.measure(H264, settings.counts)
+            await self.fanout(H264, OURS_MP4)
+            self.say("H.264 camera: first pictures, cold and warm")
+            await self.first_frames(H264)
+            self.say("H.264 camera: this integration's JPEG encoder at 1280x720")
+            await self.mjpeg_at_camera_size()
+
+            await self.only(MJPEG)
+            await self.measure(MJPEG, settings.counts)
+            await self.fanout(MJPEG, OURS_MJPEG)
+            self.say("MJPEG camera: first pictures, cold and warm")
+            await self.first_frames(MJPEG)
             self.say(
                 f"{settings.stalled_viewers} stalled viewers"
                 f" next to {settings.healthy_viewers} healthy ones"
             )
             self.results.stall = await self.stall()
+
+            if settings.wide_counts:
+                await self.only(MJPEG_WIDE)
+                await self.measure(MJPEG_WIDE, settings.wide_counts)
+
+            await self.only(H264, MJPEG)
             self.say(f"deactivate with {settings.close_viewers} streams open")
             await self.close_all()
             self.say("fire alarm to first frame")
@@ -440,7 +696,8 @@ class Bench:
             await self.deployment.close()
         with contextlib.suppress(SetupError):
             await self.hass.stop()
-        await self.camera.stop()
+        for camera in self.cameras.values():
+            await camera.stop()
 
 
 class _StallWatch:
@@ -462,7 +719,9 @@ class _StallWatch:
         records = bench.dep.audit_records()
         self.seen_seq = max((r["seq"] for r in records), default=0)
         for link in self.links:
-            viewer = StalledViewer(LOOPBACK, bench.hass.port, link.mjpeg(bench.entity))
+            viewer = StalledViewer(
+                LOOPBACK, bench.hass.port, link.mjpeg(bench.entities[MJPEG])
+            )
             await viewer.open()
             self.sockets.append(viewer)
         self.opened = time.monotonic()
@@ -542,9 +801,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the temporary Home Assistant config dir and logs",
     )
     parser.add_argument(
+        "--district",
+        action="store_true",
+        help="the seed district instead: one agreement over 400 cameras",
+    )
+    parser.add_argument(
         "--out", type=Path, default=RESULTS_DIR, help="where the CSV and table go"
     )
     return parser.parse_args(argv)
+
+
+def run_district(args: argparse.Namespace) -> int:
+    """`--district`: measure the 400-camera agreement; print and keep the report."""
+    workdir = Path(tempfile.mkdtemp(prefix="ses-district-"))
+    run = District(workdir)
+    try:
+        results = asyncio.run(run.run())
+    except (SetupError, ViewerError, OSError, TimeoutError, aiohttp.ClientError) as err:
+        print(f"\033[31merror:\033[0m {str(err) or repr(err)}", file=sys.stderr)
+        print(f"kept {workdir}", file=sys.stderr)
+        return 1
+    text = district_report(results)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"district-{results.started:%Y%m%dT%H%M%SZ}.txt"
+    path.write_text(text + "\n")
+    _keep_log(workdir, path.with_suffix(".hass.log"))
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"report: {path}", file=sys.stderr)
+    return 0
 
 
 def preflight() -> None:
@@ -558,16 +844,18 @@ def preflight() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; write CSV. Returns the exit status."""
     args = parse_args(argv)
-    settings = (
-        Settings.quick_run(keep=args.keep)
-        if args.quick
-        else Settings.full(keep=args.keep)
-    )
     try:
         preflight()
     except SetupError as err:
         print(f"\033[31merror:\033[0m {err}", file=sys.stderr)
         return 1
+    if args.district:
+        return run_district(args)
+    settings = (
+        Settings.quick_run(keep=args.keep)
+        if args.quick
+        else Settings.full(keep=args.keep)
+    )
     workdir = Path(tempfile.mkdtemp(prefix="ses-bench-"))
     bench = Bench(settings, workdir)
     failed = False

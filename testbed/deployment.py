@@ -67,7 +67,7 @@ logger:
   default: warning
   logs:
     custom_components.school_emergency_share: {log_level}
-"""
+{extra}"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +92,13 @@ def scratch_hass(
     python: str = sys.executable,
     log_level: str = "info",
     http: dict[str, object] | None = None,
+    extra_yaml: str = "",
 ) -> HassProcess:
     """A Home Assistant on a config dir of its own, on 127.0.0.1 (not started).
 
     Writes its configuration (kept if the dir is used again, so a restart
-    finds the same port and state).
+    finds the same port and state); `http` adds settings to its `http:`
+    block and `extra_yaml` is appended to it (e.g. a YAML camera platform).
     """
     port = port or free_port()
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +109,7 @@ def scratch_hass(
             http_extra="".join(
                 f"  {key}: {json.dumps(value)}\n" for key, value in (http or {}).items()
             ),
+            extra=extra_yaml,
         )
     )
     automations = config_dir / "automations.yaml"
@@ -202,6 +205,42 @@ class Deployment:
                 self.cameras[name] = str(entity["entity_id"])
                 return self.cameras[name]
         raise SetupError(f"camera {name!r} was added but has no entity")
+
+    async def add_generic_camera(
+        self, name: str, stream_url: str, *, rtsp_transport: str | None = None
+    ) -> str:
+        """Add a core `generic` camera with a stream source; returns its entity.
+
+        Its config flow starts a test stream (the `stream` integration, PyAV:
+        give `scratch_hass` `extra_yaml="stream:"`) and asks to confirm the
+        preview, as a person would in the UI.
+        """
+        advanced: dict[str, Any] = {"framerate": 2, "verify_ssl": False}
+        if rtsp_transport:
+            advanced["rtsp_transport"] = rtsp_transport
+        entry = await self.client.flow(
+            "generic",
+            [
+                {"stream_source": stream_url, "advanced": advanced},
+                {"confirmed_ok": True},
+            ],
+        )
+        for entity in await self.client.ws("config/entity_registry/list"):
+            if entity["config_entry_id"] == entry["entry_id"]:
+                entity_id = str(entity["entity_id"])
+                await self.client.ws(
+                    "config/entity_registry/update",
+                    entity_id=entity_id,
+                    name=name,
+                )
+                self.cameras[name] = entity_id
+                return entity_id
+        raise SetupError(f"camera {name!r} was added but has no entity")
+
+    async def hls_url(self, camera: str) -> str:
+        """Home Assistant's HLS master playlist of `camera` (its `stream`)."""
+        result = await self.client.ws("camera/stream", entity_id=camera)
+        return str(result["url"])
 
     async def add_agreement(
         self,

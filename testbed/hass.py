@@ -459,19 +459,30 @@ class HassClient:
 
         """
         async with self._ws_lock:
-            ws = await self._websocket()
-            message_id = next(self._ids)
-            await ws.send_json({"id": message_id, "type": command, **data})
-            while True:
-                message = await ws.receive_json()
-                if message.get("id") == message_id and message["type"] == "result":
-                    break
+            try:
+                message = await self._ws_command(command, data)
+            except (aiohttp.ClientError, ConnectionError, TypeError):
+                # Home Assistant closed the connection (a heartbeat missed
+                # while it was overloaded): a new one, once.
+                if self._ws is not None:
+                    await self._ws.close()
+                self._ws = None
+                message = await self._ws_command(command, data)
         if not message["success"]:
             error = message.get("error", {})
             raise ApiError(
                 f"{command} failed: {error.get('code')}: {error.get('message')}"
             )
         return message["result"]
+
+    async def _ws_command(self, command: str, data: dict[str, Any]) -> Any:
+        ws = await self._websocket()
+        message_id = next(self._ids)
+        await ws.send_json({"id": message_id, "type": command, **data})
+        while True:
+            message = await ws.receive_json()
+            if message.get("id") == message_id and message["type"] == "result":
+                return message
 
     async def _websocket(self) -> aiohttp.ClientWebSocketResponse:
         if self._ws is not None and not self._ws.closed:

@@ -203,6 +203,18 @@ def listening(port: int) -> bool:
     return False
 
 
+def established(port: int) -> int:
+    """TCP connections established to a local listening `port` (IPv4 and IPv6)."""
+    count = 0
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in (PROC / "net" / table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    count += 1
+    return count
+
+
 def tcp_queues(local_port: int, remote_port: int) -> tuple[int, int, str] | None:
     """(send queue, receive queue, state) of the IPv4 loopback TCP socket.
 

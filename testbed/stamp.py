@@ -63,10 +63,18 @@ def read(jpeg: bytes) -> int | None:
         gray = _turbojpeg().decode(jpeg, pixel_format=TJPF_GRAY, scaling_factor=(1, 4))
     except (OSError, ValueError):
         return None
+    return read_gray(gray[:, :, 0])
+
+
+def read_gray(gray: npt.NDArray[np.uint8]) -> int | None:
+    """The stamp in a picture's luminance (height x width), or None.
+
+    For pictures decoded otherwise than from JPEG (H.264, by a test client).
+    """
     height, width = gray.shape[:2]
     xs = ((np.arange(BITS) + 0.5) * width / BITS).astype(int)
-    top = gray[int(height * BAND * 0.5), xs, 0].astype(int)
-    bottom = gray[int(height * BAND * 1.5), xs, 0].astype(int)
+    top = gray[int(height * BAND * 0.5), xs].astype(int)
+    bottom = gray[int(height * BAND * 1.5), xs].astype(int)
     if np.any(np.abs(top - bottom) < MIN_CONTRAST):
         return None
     return int(np.sum((top > bottom).astype(np.uint64) * _WEIGHTS))

@@ -1,10 +1,21 @@
-"""MJPEG viewers for the benchmark and tests: raw aiohttp reading, cheap on purpose.
+"""Viewers for the benchmark and tests: raw aiohttp reading, cheap on purpose.
 
-A `Viewer` reads a `multipart/x-mixed-replace` stream, cuts parts by their
-`Content-Length` (both proxies send one), counts them per second and, at most
-once per `sample_every` seconds, reads the send time painted in a frame
-(`testbed.stamp`) to measure latency. Nothing else is decoded, so the client's
-own CPU stays small next to what it measures.
+Each viewer counts the pictures it receives per second and the bytes, and,
+at most once per `sample_every` seconds, reads the send time painted in a
+picture (`testbed.stamp`) to measure latency:
+
+- `Viewer` reads a `multipart/x-mixed-replace` MJPEG stream, cutting parts by
+  their `Content-Length` (every proxy measured sends one); a stamp is read
+  from the JPEG's luminance at a quarter of its size.
+- `Mp4Viewer` reads fragmented MP4 (this integration's `/mp4`): a picture
+  per fragment; stamps are read from keyframes only, each decoded on its own
+  (PyAV), so the client decodes one picture every keyframe interval, not all.
+- `HlsViewer` reads Home Assistant's low-latency HLS the way a player does
+  (blocking playlist reloads, parts as they appear, from the newest
+  independent part); stamps from the first picture of independent parts.
+
+Nothing else is decoded, so the client's own CPU stays small next to what it
+measures.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from typing import Final
 
 import aiohttp
 
-from . import stamp
+from . import mp4, stamp
 
 READ_LIMIT: Final = 1 << 20
 _CONTENT_LENGTH: Final = re.compile(rb"(?i)content-length:\s*(\d+)")
@@ -49,6 +60,8 @@ class ViewerStats:
     sampled_at: list[float] = field(default_factory=list)
     """`time.monotonic()` of each latency sample."""
     unreadable_stamps: int = 0
+    received: list[tuple[float, int]] = field(default_factory=list)
+    """(`time.monotonic()`, bytes) of every chunk of the body received."""
     ended_at: float | None = None
     end: str | None = None
     """Why the stream ended: `eof`, `error: …`, `cancelled`."""
@@ -63,6 +76,10 @@ class ViewerStats:
                 buckets[index] += 1
         return buckets
 
+    def bytes_between(self, start: float, stop: float) -> int:
+        """Body bytes received in [start, stop)."""
+        return sum(size for at, size in self.received if start <= at < stop)
+
     def latencies_between(self, start: float, stop: float) -> list[float]:
         """Latencies of frames sampled in [start, stop)."""
         return [
@@ -75,6 +92,15 @@ class ViewerStats:
         """Record one latency sample taken at `at`."""
         self.latencies_ms.append(latency)
         self.sampled_at.append(at)
+
+    def picture(self, at: float) -> bool:
+        """Count one picture received at `at`; True for the first."""
+        self.parts += 1
+        self.part_times.append(at)
+        if self.first_part_at is None:
+            self.first_part_at = at
+            return True
+        return False
 
 
 class Viewer:
@@ -137,6 +163,7 @@ class Viewer:
         buf = bytearray()
         body_start = body_end = -1
         while chunk := await content.readany():
+            self.stats.received.append((time.monotonic(), len(chunk)))
             buf += chunk
             consumed = 0
             while True:
@@ -161,10 +188,7 @@ class Viewer:
     def _part(self, buf: bytearray, start: int, end: int) -> None:
         now = time.monotonic()
         stats = self.stats
-        stats.parts += 1
-        stats.part_times.append(now)
-        if stats.first_part_at is None:
-            stats.first_part_at = now
+        if stats.picture(now):
             self.first_part.set()
         if self.sample_every and now >= self._next_sample:
             self._next_sample = now + self.sample_every
@@ -175,15 +199,214 @@ class Viewer:
                 stats.sampled(now, float(stamp.age_ms(sent)))
 
 
+class Mp4Viewer(Viewer):
+    """One viewer of a fragmented-MP4 URL: a picture per fragment."""
+
+    async def _read(self, content: aiohttp.StreamReader) -> None:
+        buf = bytearray()
+        config: bytes | None = None
+        moof: bytes | None = None
+        while chunk := await content.readany():
+            self.stats.received.append((time.monotonic(), len(chunk)))
+            buf += chunk
+            while len(buf) >= 8:
+                size = int.from_bytes(buf[:4])
+                if size < 8 or size > mp4.MAX_BOX:
+                    raise ViewerError(f"{self.url}: a box of {size} bytes")
+                if len(buf) < size:
+                    break
+                kind, box = bytes(buf[4:8]), bytes(buf[:size])
+                del buf[:size]
+                if kind == b"moov":
+                    config = mp4.avcc(box)
+                elif kind == b"moof":
+                    moof = box
+                elif kind == b"mdat" and moof is not None:
+                    self._fragment(moof + box, config)
+                    moof = None
+
+    def _fragment(self, fragment: bytes, config: bytes | None) -> None:
+        now = time.monotonic()
+        stats = self.stats
+        if stats.picture(now):
+            self.first_part.set()
+        if not self.sample_every or now < self._next_sample or config is None:
+            return
+        keyframe, sample = mp4.read_fragment(fragment)
+        if not keyframe:
+            return
+        self._next_sample = now + self.sample_every
+        gray = mp4.decode_first(config, sample)
+        sent = None if gray is None else stamp.read_gray(gray)
+        if sent is None:
+            stats.unreadable_stamps += 1
+        else:
+            stats.sampled(now, float(stamp.age_ms(sent)))
+
+
+class HlsViewer:
+    """One player of Home Assistant's (low-latency) HLS for a camera.
+
+    Starts from the newest independent part of the playlist, then asks for
+    each next part with a blocking playlist reload (`_HLS_msn`, `_HLS_part`),
+    as hls.js does. Each part is a picture group's worth of pictures; they
+    are counted from the samples its fragment holds.
+    """
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        master_url: str,
+        *,
+        sample_every: float = 1.0,
+    ) -> None:
+        """Play `master_url` (Home Assistant's `master_playlist.m3u8`)."""
+        self.http = http
+        self.url = master_url
+        self.sample_every = sample_every
+        self.stats = ViewerStats()
+        self.first_part = asyncio.Event()
+        self._next_sample = time.monotonic() + random.uniform(0, sample_every)
+        self._config: bytes | None = None
+
+    async def _get(self, url: str) -> bytes:
+        async with self.http.get(url) as response:
+            if response.status != 200:
+                raise ViewerError(f"{url}: {response.status}")
+            body = await response.read()
+        self.stats.received.append((time.monotonic(), len(body)))
+        return body
+
+    async def run(self) -> ViewerStats:
+        """Play until cancelled or the stream fails."""
+        stats = self.stats
+        stats.opened_at = time.monotonic()
+        try:
+            master = (await self._get(self.url)).decode()
+            stats.status = 200
+            stats.responded_at = time.monotonic()
+            media = next(
+                line
+                for line in master.splitlines()
+                if line and not line.startswith("#")
+            )
+            playlist = self.url.rsplit("/", 1)[0] + "/" + media
+            await self._play(playlist)
+            stats.end = "eof"
+        except asyncio.CancelledError:
+            stats.end = "cancelled"
+            raise
+        except (
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+            ViewerError,
+            StopIteration,
+        ) as err:
+            stats.end = f"error: {err!r}"
+        finally:
+            stats.ended_at = time.monotonic()
+        return stats
+
+    async def _play(self, playlist: str) -> None:
+        base = playlist.rsplit("/", 1)[0]
+        fetched: set[str] = set()
+        reload = playlist
+        started = False
+        while True:
+            text = (await self._get(reload)).decode()
+            init, parts, next_msn, next_part = _parse_playlist(text)
+            if init and self._config is None:
+                self._config = mp4.avcc(await self._get(f"{base}/{init}"))
+            if not started:
+                # Start where a player would: the newest independent part.
+                starts = [i for i, (_, ind) in enumerate(parts) if ind]
+                if not starts:
+                    await asyncio.sleep(0.2)
+                    continue
+                fetched.update(uri for uri, _ in parts[: starts[-1]])
+                started = True
+            for uri, independent in parts:
+                if uri in fetched:
+                    continue
+                fetched.add(uri)
+                self._part(await self._get(f"{base}/{uri}"), independent=independent)
+            reload = f"{playlist}?_HLS_msn={next_msn}&_HLS_part={next_part}"
+
+    def _part(self, data: bytes, *, independent: bool) -> None:
+        now = time.monotonic()
+        stats = self.stats
+        for _ in range(len(mp4.samples(data))):
+            if stats.picture(now):
+                self.first_part.set()
+        if (
+            not independent
+            or not self.sample_every
+            or now < self._next_sample
+            or self._config is None
+        ):
+            return
+        sample = mp4.first_keyframe(data)
+        if sample is None:
+            return  # an "independent" part whose keyframe is in the next
+        self._next_sample = now + self.sample_every
+        gray = mp4.decode_first(self._config, sample)
+        sent = None if gray is None else stamp.read_gray(gray)
+        if sent is None:
+            stats.unreadable_stamps += 1
+        else:
+            stats.sampled(now, float(stamp.age_ms(sent)))
+
+
+def _parse_playlist(text: str) -> tuple[str | None, list[tuple[str, bool]], int, int]:
+    """The init URI, the parts (URI, independent) in order, and the next part.
+
+    Whole segments stand in for parts where a playlist has none.
+    """
+    init = None
+    parts: list[tuple[str, bool]] = []
+    msn = 0
+    pending_parts: list[tuple[str, bool]] = []
+    last_msn, last_part = -1, -1
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
+            msn = int(line.split(":", 1)[1])
+        elif line.startswith("#EXT-X-MAP:"):
+            init = _attribute(line, "URI")
+        elif line.startswith("#EXT-X-PART:"):
+            uri = _attribute(line, "URI") or ""
+            pending_parts.append((uri, _attribute(line, "INDEPENDENT") == "YES"))
+            last_msn, last_part = msn, len(pending_parts) - 1
+        elif line and not line.startswith("#"):
+            # A whole segment: its parts (if listed) stand for it.
+            parts += pending_parts or [(line, True)]
+            if not pending_parts:
+                last_msn, last_part = msn, -1
+            pending_parts = []
+            msn += 1
+    parts += pending_parts  # the segment being made
+    if last_part < 0:
+        return init, parts, last_msn + 1, 0
+    return init, parts, last_msn, last_part + 1
+
+
+def _attribute(line: str, name: str) -> str | None:
+    match = re.search(rf'{name}=("([^"]*)"|[^,]*)', line)
+    if match is None:
+        return None
+    return match.group(2) if match.group(2) is not None else match.group(1)
+
+
 async def first_frame_seconds(
     http: aiohttp.ClientSession,
     url: str,
     *,
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
+    kind: type[Viewer] | None = None,
 ) -> float:
-    """Seconds from sending the request to having the first whole frame."""
-    viewer = Viewer(http, url, headers=headers, sample_every=0)
+    """Seconds from sending the request to having the first whole picture."""
+    viewer = (kind or Viewer)(http, url, headers=headers, sample_every=0)
     task = asyncio.get_running_loop().create_task(viewer.run())
     try:
         async with asyncio.timeout(timeout):

@@ -86,11 +86,15 @@ class AgreementManager:
         self.state = ShareState()
         self.state_unreadable = False
         self.audit = AuditTrail(hass, entry.entry_id)
-        self.streams = CameraStreams(hass, self._camera_status_changed)
+        self.streams = CameraStreams(
+            hass, self._camera_status_changed, lambda: self.agreement
+        )
         self.connections = Connections(self._changed)
         self._store = StateStore(hass, entry.entry_id)
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[], None]] = []
+        # A change of privacy masks restarts the readers of those cameras.
+        self.async_add_listener(self.streams.apply_masks)
         self._unsub_housekeeping: CALLBACK_TYPE | None = None
         self._deadline = Alarm(
             hass, f"{DOMAIN} session deadline", lambda: self._end(EndReason.DEADLINE)

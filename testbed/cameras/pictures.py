@@ -92,6 +92,8 @@ class Picture:
     """Each frame's send time painted into its pixels (`testbed.stamp`)."""
     keyframe_interval: float = 0.5
     """Seconds between H.264 keyframes."""
+    bitrate_kbps: int | None = None
+    """H.264 bit rate cap, as a camera is configured (None: quality-based)."""
 
     def __post_init__(self) -> None:
         """Refuse what no maker can make."""
@@ -281,10 +283,20 @@ def ffmpeg_input(picture: Picture) -> list[str]:
 
 
 def h264_args(picture: Picture) -> list[str]:
-    """Encode H.264 as a camera does: low latency, a keyframe every interval."""
+    """Encode H.264 as a camera does: low latency, a keyframe every interval.
+
+    At most `bitrate_kbps` where the picture gives one, as a camera's
+    configured bit rate.
+    """
+    rate = picture.bitrate_kbps
     return [
         *("-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"),
         *("-g", str(picture.gop), "-pix_fmt", "yuv420p"),
+        *(
+            ("-b:v", f"{rate}k", "-maxrate", f"{rate}k", "-bufsize", f"{2 * rate}k")
+            if rate
+            else ()
+        ),
     ]
 
 

@@ -210,7 +210,9 @@ async def test_session_end_shows_on_page_and_stops_every_stream(
     await asyncio.sleep(2)  # long enough for a retrying stream to come back
     assert manager.active_viewers() == []
     streams_asked = [
-        url for _at, url in requests if "/mjpeg/" in url or url.endswith("/events")
+        url
+        for _at, url in requests
+        if "/mjpeg/" in url or "/mp4/" in url or url.endswith("/events")
     ]
     assert streams_asked == []
     await snap(phone, "phone-ended")

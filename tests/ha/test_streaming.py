@@ -18,6 +18,7 @@ import signal
 import socket
 from typing import Any
 
+from aiohttp import ClientResponse
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -26,7 +27,13 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.school_emergency_share import camera_streams
 from custom_components.school_emergency_share.const import DOMAIN
+from custom_components.school_emergency_share.media import (
+    FragmentedMp4Parser,
+    InitSegment,
+    MediaSegment,
+)
 from custom_components.school_emergency_share.web import streams
+from testbed import procfs
 from testbed.cameras import H264HttpCamera, MjpegCamera, Picture, RtspCamera
 
 from .common import async_call, async_setup_agreement, events_named, manager_of
@@ -315,6 +322,166 @@ async def test_rtsp_camera_is_read_with_the_transport_it_is_configured_for(
         _link_id, path = await async_link(hass, entry)
         parts = await _watch(client, path, "camera.stairs_rtsp", 3)
         assert all(part.jpeg[:2] == b"\xff\xd8" for part in parts)
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await _no_ffmpeg_left()
+
+
+# ------------------------------------------------------------------ /mp4
+
+
+async def read_mp4(
+    response: ClientResponse, fragments: int, timeout: float = 30.0
+) -> tuple[InitSegment, list[MediaSegment], bytes]:
+    """Read an /mp4 response until `fragments` fragments; returns them and the bytes."""
+    parser = FragmentedMp4Parser()
+    found: list[InitSegment | MediaSegment] = []
+    data = b""
+    async with asyncio.timeout(timeout):
+        while sum(isinstance(s, MediaSegment) for s in found) < fragments:
+            chunk = await response.content.readany()
+            assert chunk, "stream ended"
+            data += chunk
+            found += parser.feed(chunk)
+    init = found[0]
+    assert isinstance(init, InitSegment), "the init segment comes first"
+    return init, [s for s in found if isinstance(s, MediaSegment)], data
+
+
+async def _cameras(client: Client, path: str) -> dict[str, dict[str, Any]]:
+    response = await client.get(f"{path}/cameras.json")
+    body = await response.json()
+    return {camera["id"]: camera for camera in body["cameras"]}
+
+
+def _remuxers() -> list[int]:
+    found = []
+    for pid in procfs.own_children("ffmpeg"):
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"copy" in argv and b"mp4" in argv:
+            found.append(pid)
+    return found
+
+
+async def test_mp4_passes_an_h264_camera_through_from_a_keyframe(
+    setup: tuple[MockConfigEntry, Client], hass: HomeAssistant
+) -> None:
+    """The camera's H.264 as fragmented MP4: init segment, then a keyframe."""
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    assert (await _cameras(client, path))[HALL]["mp4"] == f"{path}/mp4/{HALL}"
+    response = await client.get(f"{path}/mp4/{HALL}")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "video/mp4"
+    assert response.headers["Cache-Control"] == "no-store"
+    init, fragments, data = await read_mp4(response, 5)
+    assert init.h264
+    assert fragments[0].keyframe
+    # Every fragment is preceded by the time it came off the camera.
+    assert data.count(b"prft") == data.count(b"moof")
+    assert reader_processes() == []  # nothing decodes for an MP4 viewer
+    assert len(_remuxers()) == 1
+    response.close()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [started] = events_named(entry, "view_started")
+    assert started["data"]["camera"] == HALL
+    async with asyncio.timeout(10):
+        while not events_named(entry, "view_ended"):
+            await asyncio.sleep(0.05)
+    assert events_named(entry, "view_ended")[0]["data"]["format"] == "mp4"
+
+
+async def test_mp4_and_mjpeg_viewers_of_one_camera_cost_one_connection(
+    setup: tuple[MockConfigEntry, Client],
+    h264_camera: H264HttpCamera,
+    hass: HomeAssistant,
+) -> None:
+    """Five MP4 and five MJPEG viewers: the camera sees one client."""
+    entry, client = setup
+    _link_id, phone = await async_link(hass, entry, label="Unit 12")
+    _link_id, desk = await async_link(hass, entry, label="Dispatch desk")
+    mp4s = [await client.get(f"{phone}/mp4/{HALL}") for _ in range(5)]
+    mjpegs = [await client.get(f"{desk}/mjpeg/{HALL}") for _ in range(5)]
+    for response in mp4s:
+        _init, fragments, _ = await read_mp4(response, 3)
+        assert fragments[0].keyframe
+    for response in mjpegs:
+        parts = await read_parts(response, 3, timeout=30)
+        assert all(part.jpeg[:2] == b"\xff\xd8" for part in parts)
+    assert h264_camera.spawned == 1
+    assert len(_remuxers()) == 1
+    assert len(reader_processes()) == 1  # one decoder for the MJPEG viewers
+    for response in mp4s + mjpegs:
+        response.close()
+    await _no_ffmpeg_left()
+
+
+@pytest.mark.parametrize("end", ["revoke", "deactivate"])
+async def test_an_mp4_stream_ends_when_access_ends(
+    setup: tuple[MockConfigEntry, Client], hass: HomeAssistant, end: str
+) -> None:
+    """The same closing rules as /mjpeg: registered, re-checked, closed."""
+    entry, client = setup
+    link_id, path = await async_link(hass, entry)
+    response = await client.get(f"{path}/mp4/{HALL}")
+    await read_mp4(response, 1)
+    assert manager_of(entry).active_viewers()
+    if end == "revoke":
+        await async_call(hass, "revoke_viewer_link", entry, link_id=link_id)
+    else:
+        await async_call(hass, "deactivate", entry, reason="All clear")
+    await wait_closed(response, timeout=20.0)  # how fast: the benchmark
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert manager_of(entry).active_viewers() == []
+    assert events_named(entry, "view_ended")[-1]["data"]["format"] == "mp4"
+
+
+async def test_an_mjpeg_camera_stops_offering_mp4_once_read(
+    setup: tuple[MockConfigEntry, Client], hass: HomeAssistant
+) -> None:
+    """A camera that says it streams video but sends MJPEG: no /mp4 after a look."""
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    await _watch(client, path, GYM, 1)
+    assert (await _cameras(client, path))[GYM]["mp4"] is None
+    response = await client.get(f"{path}/mp4/{GYM}")
+    assert response.status == 404
+    assert (await response.json())["error"] == "no_mp4_stream"
+
+
+async def test_a_camera_read_through_an_rtsp_relay_gives_mp4_and_mjpeg(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """An NVR's RTSP restream (go2rtc, Frigate) as a camera's stream source.
+
+    `RtspCamera` stands for the relay: what the integration reads is the
+    relay's RTSP URL, as Home Assistant's camera entity gives it.
+    """
+    picture = Picture(size="640x360", fps=10, keyframe_interval=1)
+    async with RtspCamera(picture, path="gym_sub") as relay:
+        await async_setup_stream_cameras(
+            hass,
+            {"Gym via NVR": relay.stream_url},
+            {"Gym via NVR": {"rtsp_transport": "udp"}},
+        )
+        assert await async_setup_component(hass, DOMAIN, {})
+        client = await hass_client_no_auth()
+        entry = await async_setup_agreement(
+            hass, cameras=["camera.gym_via_nvr"], private_cameras=[]
+        )
+        await async_call(hass, "activate", entry, reason="Intruder alarm")
+        _link_id, path = await async_link(hass, entry)
+        mp4 = await client.get(f"{path}/mp4/camera.gym_via_nvr")
+        init, fragments, _ = await read_mp4(mp4, 3)
+        assert init.h264
+        assert (init.width, init.height) == (640, 360)
+        assert fragments[0].keyframe
+        parts = await _watch(client, path, "camera.gym_via_nvr", 3)
+        assert all(part.jpeg[:2] == b"\xff\xd8" for part in parts)
+        assert len(_remuxers()) == 1  # one connection to the relay for both
+        mp4.close()
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
         await _no_ffmpeg_left()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+import contextlib
+import os
+import signal
 
 import pytest
+
+from testbed import procfs
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +34,14 @@ async def eventually(
         while not condition():
             await asyncio.sleep(step)
     return loop.time() - start
+
+
+@pytest.fixture(autouse=True)
+def no_ffmpeg_left_behind() -> Iterator[None]:
+    """Every ffmpeg a test started (sources and cameras) is gone at its end."""
+    yield
+    leftovers = procfs.own_children("ffmpeg")
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert leftovers == []

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from custom_components.school_emergency_share.media import InitSegment, MediaSegment
+
 
 @dataclass(slots=True)
 class FakeCamera:
@@ -81,3 +83,62 @@ class FakeSource:
         finally:
             if self.counted:
                 self.camera.unclosed -= 1
+
+
+def fake_init(connection: int) -> InitSegment:
+    """An init segment standing for one connection's (compared by identity)."""
+    return InitSegment(
+        data=b"init-%d" % connection,
+        track_id=1,
+        timescale=90_000,
+        codec="avc1.42c01e",
+        width=320,
+        height=180,
+    )
+
+
+@dataclass(slots=True)
+class FakeH264Camera:
+    """Fragments at `fps`, a keyframe every `gop`, per connection; counted."""
+
+    fps: float = 10.0
+    gop: int = 10
+    connections_opened: int = 0
+    open_connections: int = 0
+    alive: bool = True
+
+    def factory(self) -> FakeRemux:
+        """A new connection, as a fragment hub's source factory."""
+        return FakeRemux(self)
+
+
+class FakeRemux:
+    """One connection to a `FakeH264Camera`: its own init segment, then frames."""
+
+    def __init__(self, camera: FakeH264Camera) -> None:
+        """Belong to `camera`."""
+        self.camera = camera
+        self.closed = False
+
+    async def frames(self) -> AsyncIterator[MediaSegment]:
+        """Fragments, the first a keyframe, until closed or the camera dies."""
+        camera = self.camera
+        if not camera.alive:
+            raise ConnectionRefusedError("camera is down")
+        camera.connections_opened += 1
+        camera.open_connections += 1
+        init = fake_init(camera.connections_opened)
+        try:
+            n = 0
+            while not self.closed:
+                if not camera.alive:
+                    raise ConnectionResetError("camera went down")
+                yield MediaSegment(init, b"frame-%d" % n, n % camera.gop == 0, n * 9000)
+                n += 1
+                await asyncio.sleep(1 / camera.fps)
+        finally:
+            camera.open_connections -= 1
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        self.closed = True

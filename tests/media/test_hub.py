@@ -56,7 +56,7 @@ async def test_a_stalled_subscriber_does_not_slow_the_others() -> None:
     await readers[0].next_frame(2)
     start_seq = hub.last_frame.seq if hub.last_frame else 0
 
-    async def read(sub: Subscription, seconds: float) -> int:
+    async def read(sub: Subscription[Frame], seconds: float) -> int:
         taken = 0
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+import itertools
 
 import aiohttp
 from aiohttp import BodyPartReader, MultipartReader
 import pytest
 
-from testbed import stamp
+from testbed import mp4, stamp
 from testbed.cameras import MjpegCamera, Picture, RtspCamera, sample_jpegs
 from testbed.cameras.pictures import FFMPEG
 
@@ -104,3 +105,39 @@ async def test_one_source_behind_many_cameras_counts_each_apart() -> None:
         "camera.room_2": 1,
     }
     assert camera.connections_opened == 4
+
+
+async def test_a_client_reads_the_stamp_of_a_remuxed_h264_keyframe() -> None:
+    """What the benchmark's MP4 and HLS viewers do: decode one keyframe alone."""
+    pytest.importorskip("av", reason="PyAV is in the current environment only")
+    picture = Picture(size="640x360", fps=12, keyframe_interval=1.0, stamped=True)
+    before = stamp.now_ms()
+    async with RtspCamera(picture) as camera:
+        proc = await asyncio.create_subprocess_exec(
+            FFMPEG,
+            *("-hide_banner", "-loglevel", "error", "-nostdin"),
+            *("-rtsp_transport", "udp", "-i", camera.stream_url, "-t", "2"),
+            *("-c:v", "copy", "-f", "mp4", "-movflags"),
+            "empty_moov+default_base_moof+frag_every_frame",
+            "pipe:1",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    after = stamp.now_ms()
+    kinds = [(kind, start, end) for kind, start, end in mp4.boxes(out)]
+    moov = next(out[s - 8 : e] for k, s, e in kinds if k == b"moov")
+    config = mp4.avcc(moov)
+    assert config is not None
+    fragments = [
+        out[a - 8 : e]
+        for (k, a, _), (k2, _s, e) in itertools.pairwise(kinds)
+        if k == b"moof" and k2 == b"mdat"
+    ]
+    keyframes = [f for f in fragments if mp4.read_fragment(f)[0]]
+    assert 0 < len(keyframes) < len(fragments)
+    gray = mp4.decode_first(config, mp4.read_fragment(keyframes[-1])[1])
+    assert gray is not None
+    sent = stamp.read_gray(gray)
+    assert sent is not None
+    assert stamp.age_ms(sent, after) >= 0
+    assert stamp.age_ms(before, sent) >= 0

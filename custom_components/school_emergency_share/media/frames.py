@@ -12,7 +12,7 @@ buffering on; every byte is scanned a bounded number of times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import re
 from typing import Final
 
@@ -21,6 +21,9 @@ MAX_FRAME_BYTES: Final = 8 * 1024 * 1024
 
 MAX_HEADER_BYTES: Final = 16 * 1024
 """Longest part header block; real ones are a few hundred bytes."""
+
+BOUNDARY: Final = "frame"
+"""The multipart boundary of the MJPEG streams served to viewers."""
 
 SOI: Final = b"\xff\xd8"
 EOI: Final = b"\xff\xd9"
@@ -33,18 +36,38 @@ _SOS: Final = 0xDA
 _RESTARTS: Final = range(0xD0, 0xD8)
 # Markers without a length field: TEM, RST0-7 (SOI and EOI are handled apart).
 _STANDALONE: Final = frozenset({0x01, *_RESTARTS})
+# Start-of-frame markers (baseline, progressive, lossless…): they carry the size.
+_FRAME_HEADERS: Final = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
 _CONTENT_LENGTH: Final = re.compile(rb"content-length\s*:\s*(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One JPEG as it came off a camera."""
+    """One JPEG as it came off a camera, and its multipart part, built once."""
 
     jpeg: bytes
     captured_at: float
     """Wall-clock epoch seconds when the frame came off the source."""
     seq: int
     """Position in the camera hub's output, counting from 1."""
+    part: bytes = field(init=False, repr=False, compare=False)
+    """The frame as one part of a `multipart/x-mixed-replace` stream, with its
+    capture time: made here once and written as it is to every viewer."""
+
+    def __post_init__(self) -> None:
+        """Build the part (a frozen dataclass sets its derived field this way)."""
+        headers = (
+            f"--{BOUNDARY}\r\n"
+            "Content-Type: image/jpeg\r\n"
+            f"Content-Length: {len(self.jpeg)}\r\n"
+            f"X-Capture-Time: {int(self.captured_at * 1000)}\r\n"
+            f"X-Frame-Seq: {self.seq}\r\n"
+            "\r\n"
+        )
+        part = b"".join((headers.encode("ascii"), self.jpeg, b"\r\n"))
+        object.__setattr__(self, "part", part)
 
 
 class StreamFormatError(ValueError):
@@ -157,6 +180,37 @@ class MultipartJpegParser:
         frame = bytes(self._buf[:end])
         del self._buf[:end]
         return frame
+
+
+def jpeg_size(jpeg: bytes) -> tuple[int, int] | None:
+    """A JPEG's width and height from its frame header, or None if not found.
+
+    Only the segment headers before the image data are read: a few hops.
+    """
+    if not jpeg.startswith(SOI):
+        return None
+    pos, end = 2, len(jpeg)
+    while pos + 4 <= end:
+        if jpeg[pos] != _MARKER:
+            return None
+        marker = jpeg[pos + 1]
+        if marker == _MARKER:  # fill byte
+            pos += 1
+            continue
+        if marker in _STANDALONE:
+            pos += 2
+            continue
+        if marker in (_SOS, _EOI):
+            return None  # image data before any frame header
+        length = int.from_bytes(jpeg[pos + 2 : pos + 4])
+        if marker in _FRAME_HEADERS:
+            if pos + 9 > end:
+                return None
+            height = int.from_bytes(jpeg[pos + 5 : pos + 7])
+            width = int.from_bytes(jpeg[pos + 7 : pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
 
 
 def _content_length(headers: bytes) -> int | None:

@@ -1,10 +1,18 @@
-"""One upstream reader per camera, fanned out to any number of viewers.
+"""One upstream reader per camera output, fanned out to any number of viewers.
 
-The go2rtc model: one producer per camera, many consumers, each with a slot
-that holds only the newest frame. A slow consumer loses frames, never stalls
-the producer or its peers, and costs at most one frame of memory. The
-producer starts with the first subscriber, reconnects with backoff when the
-camera fails, and stops a little after the last subscriber leaves.
+The go2rtc model: one producer per source, many consumers, each with a small
+bounded buffer of its own. A slow consumer loses what it could not take,
+never stalls the producer or its peers, and costs a bounded amount of memory.
+The producer starts with the first subscriber, reconnects with backoff when
+the camera fails, and stops a little after the last subscriber leaves.
+
+`Hub` is that machinery, whatever it carries; each output has its own kind:
+
+- `CameraHub` carries JPEG `Frame`s; each viewer's `FrameSubscription` is a
+  slot holding only the newest frame (`/mjpeg`, snapshots);
+- `fragments.FragmentHub` carries fragmented-MP4 `Fragment`s; each viewer's
+  `FragmentSubscription` is a short queue that starts at a keyframe and, when
+  it overflows, skips to the next one (`/mp4`).
 
 Everything here runs on the event loop; none of it is thread-safe.
 """
@@ -40,16 +48,20 @@ class CameraStatus(StrEnum):
     """The camera failed; retrying with backoff."""
 
 
-class FrameSource(Protocol):
-    """One upstream connection to a camera."""
+class Source[R](Protocol):
+    """One upstream connection to a camera, giving items of type `R`."""
 
-    def frames(self) -> AsyncIterator[bytes]:
-        """Yield JPEGs as they arrive; raising or ending means the camera failed."""
+    def frames(self) -> AsyncIterator[R]:
+        """Yield items as they arrive; raising or ending means the camera failed."""
         ...
 
     async def aclose(self) -> None:
         """Release the connection (and any process); safe to call twice."""
         ...
+
+
+class FrameSource(Source[bytes], Protocol):
+    """A source of JPEGs."""
 
 
 class StreamClosed(Exception):  # noqa: N818 - it is an event, not an error
@@ -61,28 +73,31 @@ class StreamClosed(Exception):  # noqa: N818 - it is an event, not an error
         self.reason = reason
 
 
-class Subscription:
-    """One viewer's view of a camera: a slot holding the newest frame."""
+class Subscription[T]:
+    """One viewer's view of a hub's output: a bounded buffer and a way to close.
+
+    Subclasses decide what the buffer holds (`offer`, `_take`, `_drop`).
+    """
 
     __slots__ = (
         "_close_reason",
-        "_frame",
         "_on_close",
         "_wake",
         "frames_skipped",
         "frames_taken",
     )
 
-    def __init__(self, on_close: Callable[[Subscription], None] | None = None) -> None:
+    def __init__(
+        self, on_close: Callable[[Subscription[T]], None] | None = None
+    ) -> None:
         """Create an open subscription; `on_close` runs once when it closes."""
-        self._frame: Frame | None = None
         self._wake = asyncio.Event()
         self._close_reason: str | None = None
         self._on_close = on_close
         self.frames_taken = 0
-        """Frames handed to the viewer."""
+        """Items handed to the viewer."""
         self.frames_skipped = 0
-        """Frames replaced by a newer one before the viewer took them."""
+        """Items the viewer never got: replaced, or dropped to catch up."""
 
     @property
     def closed(self) -> bool:
@@ -94,56 +109,102 @@ class Subscription:
         """Why it was closed, or None while open."""
         return self._close_reason
 
-    def offer(self, frame: Frame) -> None:
-        """Put `frame` in the slot, replacing one not yet taken. Never blocks."""
-        if self._close_reason is not None:
-            return
-        if self._frame is not None:
-            self.frames_skipped += 1
-        self._frame = frame
-        self._wake.set()
+    def offer(self, item: T) -> None:
+        """Hand `item` to the viewer's buffer. Never blocks."""
+        raise NotImplementedError
 
-    async def next_frame(self, timeout: float) -> Frame | None:  # noqa: ASYNC109
-        """The newest frame not yet taken, waiting up to `timeout` seconds.
+    def _take(self) -> T | None:
+        """The next item for the viewer, or None if there is none."""
+        raise NotImplementedError
+
+    def _drop(self) -> None:
+        """Forget whatever the buffer holds."""
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        """Drop what the buffer holds (the source started over)."""
+        self._drop()
+
+    async def next_frame(self, timeout: float) -> T | None:  # noqa: ASYNC109
+        """The next item not yet taken, waiting up to `timeout` seconds.
 
         Returns:
-            The frame, or None if none arrived in time.
+            The item, or None if none arrived in time.
 
         Raises:
             StreamClosed: the subscription is closed (also while waiting).
 
         """
-        if self._frame is None and self._close_reason is None:
+        if self._close_reason is None and (item := self._take()) is not None:
+            self.frames_taken += 1
+            return item
+        if self._close_reason is None:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
         if self._close_reason is not None:
             raise StreamClosed(self._close_reason)
-        frame, self._frame = self._frame, None
-        if frame is not None:
+        item = self._take()
+        if item is not None:
             self.frames_taken += 1
-        return frame
+        return item
+
+    def _woken(self) -> None:
+        self._wake.set()
 
     def close(self, reason: str) -> None:
         """Close with `reason`, waking a waiting viewer at once. Idempotent."""
         if self._close_reason is not None:
             return
         self._close_reason = reason
-        self._frame = None
+        self._drop()
         self._wake.set()
         if self._on_close is not None:
             on_close, self._on_close = self._on_close, None
             on_close(self)
 
 
-class CameraHub:
-    """Reads one camera once and hands every frame to all its subscribers."""
+class FrameSubscription(Subscription[Frame]):
+    """A slot holding the newest JPEG frame: a slow viewer skips to the newest."""
+
+    __slots__ = ("_frame",)
+
+    def __init__(
+        self, on_close: Callable[[Subscription[Frame]], None] | None = None
+    ) -> None:
+        """An empty slot."""
+        super().__init__(on_close)
+        self._frame: Frame | None = None
+
+    def offer(self, item: Frame) -> None:
+        """Put `item` in the slot, replacing one not yet taken."""
+        if self._close_reason is not None:
+            return
+        if self._frame is not None:
+            self.frames_skipped += 1
+        self._frame = item
+        self._woken()
+
+    def _take(self) -> Frame | None:
+        frame, self._frame = self._frame, None
+        return frame
+
+    def _drop(self) -> None:
+        self._frame = None
+
+
+class Hub[R, T]:
+    """Reads one source once and hands every item to all its subscribers.
+
+    `R` is what the source yields, `T` what subscribers get: the hub stamps
+    each with its capture time and sequence number (`_item`).
+    """
 
     def __init__(
         self,
         name: str,
-        source_factory: Callable[[], FrameSource],
+        source_factory: Callable[[], Source[R]],
         *,
         linger: float = 3.0,
         backoff_initial: float = 0.5,
@@ -151,7 +212,6 @@ class CameraHub:
         frame_timeout: float = 10.0,
         on_status: Callable[[CameraStatus], None] | None = None,
         clock: Callable[[], float] = time.time,
-        warm_frame_max_age: float = WARM_FRAME_MAX_AGE,
     ) -> None:
         """Set up the hub; nothing connects until the first subscriber.
 
@@ -161,13 +221,11 @@ class CameraHub:
             linger: seconds the producer keeps reading after the last
                 subscriber leaves, so a quick return is warm.
             backoff_initial: first wait before reconnecting (s), doubled per
-                failure up to `backoff_max`, reset by a good frame.
+                failure up to `backoff_max`, reset by a good item.
             backoff_max: longest wait between reconnections (s).
             frame_timeout: a source silent this long (s) has failed.
             on_status: told every status change.
-            clock: wall clock stamping frames (epoch seconds).
-            warm_frame_max_age: a joining subscriber is handed the latest
-                frame at once if it is at most this old (s).
+            clock: wall clock stamping items (epoch seconds).
 
         """
         self.name = name
@@ -178,10 +236,9 @@ class CameraHub:
         self._frame_timeout = frame_timeout
         self._on_status = on_status
         self._clock = clock
-        self._warm_frame_max_age = warm_frame_max_age
-        self._subs: dict[Subscription, None] = {}  # insertion-ordered set
+        self._subs: dict[Subscription[T], None] = {}  # insertion-ordered set
         self._status = CameraStatus.IDLE
-        self._last_frame: Frame | None = None
+        self._latest: T | None = None
         self._seq = 0
         self._producer: asyncio.Task[None] | None = None
         # Producers told to stop whose source may still be closing.
@@ -191,28 +248,48 @@ class CameraHub:
         self.connections_opened = 0
         """How many times the source factory was called (connection attempts)."""
 
+    # ----------------------------------------------------------- per output
+
+    def _new_subscription(
+        self, on_close: Callable[[Subscription[T]], None]
+    ) -> Subscription[T]:
+        raise NotImplementedError
+
+    def _item(self, raw: R, captured_at: float, seq: int) -> T:
+        raise NotImplementedError
+
+    def _welcome(self, sub: Subscription[T]) -> None:
+        """Give a joining subscriber what it may start with (nothing here)."""
+
+    # ----------------------------------------------------------- shared
+
     @property
     def status(self) -> CameraStatus:
         """What the hub is doing now."""
         return self._status
 
     @property
-    def last_frame(self) -> Frame | None:
-        """The newest frame while the producer runs; None once idle."""
-        return self._last_frame
+    def latest(self) -> T | None:
+        """The newest item while the producer runs; None once idle."""
+        return self._latest
 
     @property
     def subscriber_count(self) -> int:
         """Open subscriptions."""
         return len(self._subs)
 
-    def subscribe(self) -> Subscription:
+    @property
+    def running(self) -> bool:
+        """Whether a producer is reading (or about to read) the source."""
+        return self._producer is not None
+
+    def subscribe(self) -> Subscription[T]:
         """Add a subscriber, starting the producer if it is not running.
 
         After `stop()` the subscription comes back already closed, so a viewer
         racing an unload ends cleanly instead of failing.
         """
-        sub = Subscription(self._forget)
+        sub = self._new_subscription(self._forget)
         if self._stopped:
             sub.close("hub_stopped")
             return sub
@@ -220,24 +297,21 @@ class CameraHub:
         if self._linger_timer is not None:
             self._linger_timer.cancel()
             self._linger_timer = None
-        last = self._last_frame
-        if (
-            self._status is CameraStatus.LIVE
-            and last is not None
-            and self._clock() - last.captured_at <= self._warm_frame_max_age
-        ):
-            sub.offer(last)
+        self._welcome(sub)
         if self._producer is None:
-            # A retiring producer may still be closing its connection; the new
-            # one waits for that, so a one-connection camera is never asked
-            # for two.
-            self._producer = asyncio.get_running_loop().create_task(
-                self._produce(set(self._retiring)),
-                name=f"camera hub producer: {self.name}",
-            )
+            self._start_producer()
         return sub
 
-    def unsubscribe(self, sub: Subscription) -> None:
+    def _start_producer(self) -> None:
+        # A retiring producer may still be closing its connection; the new
+        # one waits for that, so a one-connection camera is never asked for
+        # two.
+        self._producer = asyncio.get_running_loop().create_task(
+            self._produce(set(self._retiring)),
+            name=f"camera hub producer: {self.name}",
+        )
+
+    def unsubscribe(self, sub: Subscription[T]) -> None:
         """Remove a subscriber (closing it); the producer lingers, then stops."""
         sub.close("unsubscribed")
 
@@ -245,6 +319,23 @@ class CameraHub:
         """Close every subscription with `reason`."""
         for sub in list(self._subs):
             sub.close(reason)
+
+    def restart(self) -> None:
+        """Start over on a new connection, dropping all the old one made.
+
+        For a change to how items are made (a privacy mask added): nothing
+        made before this call reaches a subscriber after it, and subscribers
+        stay subscribed. Without subscribers the producer just stops.
+        """
+        self._latest = None
+        for sub in self._subs:
+            sub.discard()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+        self._retire()
+        if self._subs and not self._stopped:
+            self._start_producer()
 
     async def stop(self, reason: str = "hub_stopped") -> None:
         """Close every subscription, stop the producer and wait for the source.
@@ -264,7 +355,7 @@ class CameraHub:
             await asyncio.wait(producers)
         self._set_status(CameraStatus.IDLE)
 
-    def _forget(self, sub: Subscription) -> None:
+    def _forget(self, sub: Subscription[T]) -> None:
         """Drop a closed subscription; the last one out starts the linger timer."""
         self._subs.pop(sub, None)
         if self._subs or self._producer is None:
@@ -276,7 +367,12 @@ class CameraHub:
 
     def _linger_expired(self) -> None:
         self._linger_timer = None
-        if not self._subs and (producer := self._producer) is not None:
+        if not self._subs:
+            self._retire()
+
+    def _retire(self) -> None:
+        """Stop the producer; its source closes in the background."""
+        if (producer := self._producer) is not None:
             self._producer = None
             self._retiring.add(producer)
             producer.add_done_callback(self._retiring.discard)
@@ -323,7 +419,7 @@ class CameraHub:
             me = asyncio.current_task()
             if self._producer in (None, me):
                 self._producer = None
-                self._last_frame = None
+                self._latest = None
                 if self._linger_timer is not None:
                     self._linger_timer.cancel()
                     self._linger_timer = None
@@ -334,7 +430,7 @@ class CameraHub:
         """Read one upstream connection until it fails.
 
         Returns:
-            How many frames it gave, and why it ended.
+            How many items it gave, and why it ended.
 
         """
         delivered = 0
@@ -350,10 +446,10 @@ class CameraHub:
             try:
                 while True:
                     async with asyncio.timeout(self._frame_timeout) as deadline:
-                        jpeg = await anext(frames)
+                        raw = await anext(frames)
                     if not delivered and self._status is CameraStatus.OFFLINE:
                         _LOGGER.info("Camera %s is live again", self.name)
-                    self._publish(jpeg)
+                    self._publish(raw)
                     delivered += 1
             finally:
                 if isinstance(frames, AsyncGenerator):
@@ -371,10 +467,66 @@ class CameraHub:
             await source.aclose()
         return delivered, why
 
-    def _publish(self, jpeg: bytes) -> None:
+    def _publish(self, raw: R) -> None:
+        if asyncio.current_task() is not self._producer:
+            return  # a retired producer's last item: made the old way
         self._seq += 1
-        frame = Frame(jpeg=jpeg, captured_at=self._clock(), seq=self._seq)
-        self._last_frame = frame
+        item = self._item(raw, self._clock(), self._seq)
+        self._latest = item
         self._set_status(CameraStatus.LIVE)
         for sub in self._subs:
-            sub.offer(frame)
+            sub.offer(item)
+
+
+class CameraHub(Hub[bytes, Frame]):
+    """JPEG frames, one slot per viewer; a joining viewer gets a fresh frame."""
+
+    def __init__(
+        self,
+        name: str,
+        source_factory: Callable[[], Source[bytes]],
+        *,
+        warm_frame_max_age: float = WARM_FRAME_MAX_AGE,
+        linger: float = 3.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 15.0,
+        frame_timeout: float = 10.0,
+        on_status: Callable[[CameraStatus], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """As `Hub`; `warm_frame_max_age`: a joining subscriber is handed the
+        latest frame at once if it is at most this old (s).
+        """  # noqa: D205 - the arguments are Hub's
+        super().__init__(
+            name,
+            source_factory,
+            linger=linger,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            frame_timeout=frame_timeout,
+            on_status=on_status,
+            clock=clock,
+        )
+        self._warm_frame_max_age = warm_frame_max_age
+
+    @property
+    def last_frame(self) -> Frame | None:
+        """The newest frame while the producer runs; None once idle."""
+        return self._latest
+
+    def _new_subscription(
+        self, on_close: Callable[[Subscription[Frame]], None]
+    ) -> Subscription[Frame]:
+        return FrameSubscription(on_close)
+
+    def _item(self, raw: bytes, captured_at: float, seq: int) -> Frame:
+        return Frame(jpeg=raw, captured_at=captured_at, seq=seq)
+
+    def _welcome(self, sub: Subscription[Frame]) -> None:
+        last = self._latest
+        if (
+            self._status is CameraStatus.LIVE
+            and last is not None
+            and self._clock() - last.captured_at <= self._warm_frame_max_age
+        ):
+            sub.offer(last)

@@ -4,25 +4,24 @@
 // The link in the address bar is the only credential, so the page keeps it
 // nowhere else: no service worker, no storage, every request `no-store`. Under
 // the page's own path the server offers cameras.json (the session and its
-// cameras), events (status pushes, then `ended`), mjpeg/<camera> (frames with
-// the time each came off the camera), request (a standing link asks for
-// sharing) and manifest.webmanifest.
+// cameras), events (status pushes, then `ended`), mp4/<camera> and
+// mjpeg/<camera> (live pictures with the time each came off the camera; the
+// player, player.js, picks one), request (a standing link asks for sharing)
+// and manifest.webmanifest.
 //
 // A standing link's page may be open before anything is shared: it holds the
 // events stream while idle, offers "Request camera access", and turns live
 // the moment a session starts, with no reload and no polling.
 
+import { Player } from "./player.js";
+
 const STALE_AFTER_MS = 3000; // older than this is not live, whatever the cause
 const TICK_MS = 200; // ages and the countdown are redrawn this often
 const OFFSCREEN_GRACE_MS = 3000; // scrolling past a camera does not restart it
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 15000;
 const RECHECK_MS = 5000; // while the server cannot be reached
 const WAIT_POLL_MS = 15000; // between sessions, where the events stream is refused
 const SEARCH_OVER = 12; // a search box once a link shows more cameras than this
 const COLLAPSE_OVER = 24; // floors start folded once a link shows more than this
-const MAX_HEADER_BYTES = 16 * 1024;
-const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 // Over HTTP/1.1 a browser opens at most six connections to one server and
 // every live camera holds one open; the events stream holds another and
 // requests need one free. Over HTTP/2 (a reverse proxy) they share one.
@@ -73,16 +72,6 @@ function setText(element, text) {
   if (element.textContent !== text) element.textContent = text;
 }
 
-function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 function formatAge(ms) {
   if (!Number.isFinite(ms)) return "unknown age";
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -127,81 +116,6 @@ const clock = {
     return performance.now() + this.offset;
   },
 };
-
-// -------------------------------------------------------------------- MJPEG
-// An <img> shows multipart MJPEG but hides each part's headers, and with them
-// the capture time; so the stream is read and split here.
-
-const headerText = new TextDecoder("ascii");
-
-function boundaryOf(response) {
-  const type = response.headers.get("Content-Type") ?? "";
-  return /boundary="?([^";]+)"?/i.exec(type)?.[1] ?? "frame";
-}
-
-// Yields {blob, capturedAt, seq} for each part of a multipart body.
-async function* mjpegParts(body, boundary) {
-  const reader = body.getReader();
-  let buffer = new Uint8Array(256 * 1024);
-  let length = 0;
-
-  // One whole part from the front of the buffer, or null until more arrives.
-  function cut() {
-    let start = 0;
-    while (start < length && (buffer[start] === 13 || buffer[start] === 10)) start++;
-    const limit = Math.min(length, start + MAX_HEADER_BYTES);
-    let end = -1;
-    for (let i = start; i + 3 < limit && end < 0; i++) {
-      const crlf = buffer[i] === 13 && buffer[i + 1] === 10;
-      if (crlf && buffer[i + 2] === 13 && buffer[i + 3] === 10) end = i;
-    }
-    if (end < 0) {
-      if (length - start >= MAX_HEADER_BYTES) throw new Error("part headers too long");
-      return null;
-    }
-    const [first, ...lines] = headerText.decode(buffer.subarray(start, end)).split("\r\n");
-    if (first.trim() !== `--${boundary}`) throw new Error("not a multipart boundary");
-    const headers = new Map();
-    for (const line of lines) {
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    const size = Number(headers.get("content-length"));
-    if (!Number.isSafeInteger(size) || size <= 0 || size > MAX_FRAME_BYTES) {
-      throw new Error("bad part length");
-    }
-    const from = end + 4;
-    if (length < from + size) return null;
-    const captured = Number.parseInt(headers.get("x-capture-time") ?? "", 10);
-    const part = {
-      blob: new Blob([buffer.subarray(from, from + size)], { type: "image/jpeg" }),
-      // A frame without a capture time has an unknown age: shown as stale.
-      capturedAt: Number.isFinite(captured) ? captured : -Infinity,
-      seq: headers.get("x-frame-seq") ?? "",
-    };
-    buffer.copyWithin(0, from + size, length);
-    length -= from + size;
-    return part;
-  }
-
-  try {
-    for (;;) {
-      for (let part = cut(); part; part = cut()) yield part;
-      const { value, done } = await reader.read();
-      if (done) return;
-      if (length + value.length > buffer.length) {
-        const bigger = new Uint8Array(Math.max(buffer.length * 2, length + value.length));
-        bigger.set(buffer.subarray(0, length));
-        buffer = bigger;
-      }
-      buffer.set(value, length);
-      length += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-}
 
 // --------------------------------------------------------------------- views
 // A camera is drawn in its grid tile and, while open, in the full-screen
@@ -281,136 +195,62 @@ class Tile {
     this.grid.bannerTitle.parentElement.id = `${id}-banner`;
     this.root.setAttribute("aria-describedby", `${id}-state ${id}-banner ${id}-note`);
     this.root.addEventListener("click", () => openFull(this));
-    this.views = [this.grid];
-    this.controller = null; // the open stream's, while one should be open
-    this.capturedAt = null; // capture time (server ms) of the picture shown
-    this.frames = 0;
-    this.pending = null;
-    this.drawing = false;
-    this.problem = null; // why the last attempt failed, shown to the viewer
-    this.retryAt = 0;
     this.visible = false;
     this.seenUntil = 0;
     this.waiting = false; // visible but over the stream budget
+    // The live picture: player.js fetches, plays and dates it.
+    this.player = new Player({
+      picture: () => {
+        this.root.dataset.frames = String(this.player.frames);
+        this.root.dataset.seq = this.player.seq;
+        this.root.dataset.player = this.player.kind ?? "";
+        this.render(clock.now());
+      },
+      opened: (signal) => streaming.add(signal),
+      closed: (signal, ended) => {
+        streaming.delete(signal);
+        // The server closes streams when the session or the link ends.
+        if (ended) recheck();
+      },
+    });
+    this.player.attach(this.grid);
     this.update(camera);
+  }
+
+  get views() {
+    return this.player.views;
   }
 
   update(camera) {
     this.camera = camera;
+    this.player.update(camera);
     for (const view of this.views) view.describe(camera, session.data?.link.label ?? "");
   }
 
   start() {
-    if (this.controller) return;
-    this.controller = new AbortController();
-    this.run(this.controller.signal);
+    this.player.start();
   }
 
   stop() {
-    if (!this.controller) return;
-    this.controller.abort();
-    this.controller = null;
-    // A camera not being watched shows nothing rather than an old picture.
-    this.capturedAt = null;
-    this.pending = null;
-    this.problem = null;
-    for (const view of this.views) view.clear();
-  }
-
-  async run(signal) {
-    let backoff = RETRY_MIN_MS;
-    while (!signal.aborted) {
-      let wait = backoff;
-      try {
-        const response = await fetch(this.camera.mjpeg, { signal, cache: "no-store" });
-        if (response.ok) {
-          this.problem = null;
-          streaming.add(signal);
-          try {
-            for await (const part of mjpegParts(response.body, boundaryOf(response))) {
-              this.offer(part);
-              backoff = RETRY_MIN_MS;
-            }
-          } finally {
-            streaming.delete(signal);
-          }
-          // The server closes streams when the session or the link ends.
-          recheck();
-          wait = RETRY_MIN_MS;
-        } else {
-          response.body?.cancel().catch(() => {});
-          const after = Number(response.headers.get("Retry-After")) * 1000 || 0;
-          this.problem = {
-            401: "This link no longer works",
-            403: "Not shared right now",
-            429: "Too many viewers",
-            503: "Camera unavailable",
-          }[response.status] ?? `Server error ${response.status}`;
-          // 401/403 may mean the session ended, or just this camera left it.
-          if (response.status === 401 || response.status === 403) recheck();
-          wait = Math.max(after, backoff);
-          backoff = Math.min(backoff * 2, RETRY_MAX_MS);
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        this.problem = error instanceof TypeError ? "Connection lost" : "Stream damaged";
-        wait = backoff;
-        backoff = Math.min(backoff * 2, RETRY_MAX_MS);
-      }
-      if (signal.aborted) return;
-      this.retryAt = performance.now() + wait;
-      await sleep(wait, signal);
-    }
-  }
-
-  // Frames may come faster than they decode: keep only the newest waiting.
-  offer(part) {
-    this.pending = part;
-    if (!this.drawing) this.drawPending();
-  }
-
-  async drawPending() {
-    this.drawing = true;
-    while (this.pending && this.controller) {
-      const part = this.pending;
-      this.pending = null;
-      let image;
-      try {
-        image = await createImageBitmap(part.blob);
-      } catch {
-        continue; // a damaged JPEG: the next one will do
-      }
-      if (this.controller) {
-        for (const view of this.views) view.draw(image);
-        // The age shown is the age of the picture shown, not of the newest received.
-        this.capturedAt = part.capturedAt;
-        this.frames += 1;
-        this.root.dataset.frames = String(this.frames);
-        this.root.dataset.seq = part.seq;
-        this.render(clock.now());
-      }
-      image.close();
-    }
-    this.drawing = false;
+    this.player.stop();
   }
 
   attach(view) {
-    this.views.push(view);
     view.describe(this.camera, session.data?.link.label ?? "");
-    view.clear();
-    if (this.capturedAt !== null) view.draw(this.grid.canvas);
+    this.player.attach(view);
     this.render(clock.now());
   }
 
   detach(view) {
-    this.views = this.views.filter((v) => v !== view);
+    this.player.detach(view);
   }
 
   render(now) {
-    const age = this.capturedAt === null ? null : Math.max(0, now - this.capturedAt);
+    const player = this.player;
+    const age = player.capturedAt === null ? null : Math.max(0, now - player.capturedAt);
     const serverProblem = SERVER_PROBLEMS[this.camera.status] ?? null;
-    const problem = this.problem ?? serverProblem;
-    const retry = Math.ceil((this.retryAt - performance.now()) / 1000);
+    const problem = player.problem ?? serverProblem;
+    const retry = Math.ceil((player.retryAt - performance.now()) / 1000);
     let shown;
     if (age !== null && age <= STALE_AFTER_MS) {
       shown = { state: "live", badge: "LIVE", age: formatAge(age) };
@@ -422,7 +262,7 @@ class Tile {
         bannerTitle: `STALE · ${formatAge(age)}`,
         bannerNote: problem ? `Not live · ${problem}` : "Not live · no new picture",
       };
-    } else if (!this.controller) {
+    } else if (!player.running) {
       shown = {
         state: "paused",
         badge: "PAUSED",
@@ -432,7 +272,7 @@ class Tile {
       shown = {
         state: "offline",
         badge: "OFFLINE",
-        placeholder: retry > 0 && this.problem ? `${problem} · retrying in ${retry} s` : problem,
+        placeholder: retry > 0 && player.problem ? `${problem} · retrying in ${retry} s` : problem,
       };
     } else {
       shown = { state: "connecting", badge: "CONNECTING", placeholder: "Connecting…" };
@@ -943,7 +783,10 @@ addEventListener("popstate", () => {
 function tick() {
   const now = clock.now();
   schedule();
-  for (const tile of order) tile.render(now);
+  for (const tile of order) {
+    tile.player.poll();
+    tile.render(now);
+  }
   const s = session.data;
   if (s && !session.ended) {
     const sessionEnd = Date.parse(s.expires_at);

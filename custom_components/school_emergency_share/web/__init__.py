@@ -22,7 +22,7 @@ from .pages import (
     ViewerPageView,
     read_assets,
 )
-from .streams import MjpegView, SnapshotView
+from .streams import MjpegView, Mp4View, SnapshotView
 
 
 async def async_register_views(hass: HomeAssistant) -> None:
@@ -34,6 +34,7 @@ async def async_register_views(hass: HomeAssistant) -> None:
         ManifestView(gate),
         CamerasView(gate),
         MjpegView(gate),
+        Mp4View(gate),
         SnapshotView(gate),
         EventsView(gate),
         RequestView(gate),

@@ -112,6 +112,11 @@ def _cameras(hass: HomeAssistant, access: Access, token: str) -> list[dict[str, 
                 "floor": floor,
                 "floor_level": level,
                 "mjpeg": f"{base}/mjpeg/{camera}",
+                "mp4": (
+                    f"{base}/mp4/{camera}"
+                    if manager.streams.mp4_available(camera)
+                    else None
+                ),
                 "snapshot": f"{base}/snapshot/{camera}",
                 "status": manager.streams.status(camera),
             }

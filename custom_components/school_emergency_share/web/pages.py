@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 VIEWER_DIR: Final = Path(__file__).parent.parent / "viewer"
 STATIC_FILES: Final = {
     "viewer.js": "text/javascript; charset=utf-8",
+    "player.js": "text/javascript; charset=utf-8",
     "viewer.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
     "icon-192.png": "image/png",

@@ -1,4 +1,4 @@
-"""The live streams a link opens: MJPEG, snapshots and session events.
+"""The live streams a link opens: MJPEG, MP4 and snapshots.
 
 Each stream is registered as a viewer connection so a decision can close it
 mid-stream, re-checks the link before every write, and ends a viewer that
@@ -7,8 +7,9 @@ stops reading after `STREAM_WRITE_TIMEOUT`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import contextlib
+from dataclasses import dataclass
 import socket
 import time
 from typing import Any, Final
@@ -21,9 +22,17 @@ from ..const import DOMAIN, URL_PREFIX
 from ..core.events import AuditEvent
 from ..core.links import Denial
 from ..manager import AgreementManager
-from ..media import CameraStatus, Frame, StreamClosed, mjpeg
+from ..media import (
+    CameraStatus,
+    Frame,
+    StreamClosed,
+    StreamResult,
+    Subscription,
+    mjpeg,
+    mp4,
+)
 from .gate import Access
-from .responses import SECURITY_HEADERS, deny
+from .responses import SECURITY_HEADERS, deny, refuse
 from .routing import ViewerView
 
 STREAM_WRITE_TIMEOUT: Final = 5.0
@@ -36,16 +45,51 @@ SNAPSHOT_WAIT: Final = 10.0
 STREAM_SEND_BUFFER: Final = 256 * 1024
 
 
-class MjpegView(ViewerView):
-    """A live camera as `multipart/x-mixed-replace`, one upstream for every viewer."""
+@dataclass(frozen=True, slots=True)
+class LiveFormat:
+    """One way a camera is streamed live: its hub, its writer, its type."""
 
-    url = URL_PREFIX + "/{token}/mjpeg/{camera_id}"
-    name = f"api:{DOMAIN}:mjpeg"
+    name: str
+    content_type: str
+    subscribe: Callable[[AgreementManager, str], Subscription[Any]]
+    serve: Callable[..., Awaitable[StreamResult]]
+    available: Callable[[AgreementManager, str], bool] = lambda _m, _c: True
+    """Whether the camera can be streamed this way at all (else 404)."""
+
+
+def _subscribe_jpeg(manager: AgreementManager, camera: str) -> Subscription[Any]:
+    return manager.streams.hub(camera).subscribe()
+
+
+def _subscribe_mp4(manager: AgreementManager, camera: str) -> Subscription[Any]:
+    return manager.streams.mp4_hub(camera).subscribe()
+
+
+def _mp4_available(manager: AgreementManager, camera: str) -> bool:
+    return manager.streams.mp4_available(camera)
+
+
+MJPEG: Final = LiveFormat("mjpeg", mjpeg.CONTENT_TYPE, _subscribe_jpeg, mjpeg.stream)
+MP4: Final = LiveFormat(
+    "mp4", mp4.CONTENT_TYPE, _subscribe_mp4, mp4.stream, _mp4_available
+)
+
+
+class LiveStreamView(ViewerView):
+    """A live camera stream, one upstream for every viewer: the gate, then frames.
+
+    Every format is let in, recorded, registered (so a decision can close it
+    mid-stream), re-checked before each write and recorded as ended the same
+    way; only the hub and the writer differ (`LiveFormat`).
+    """
+
+    live_format: LiveFormat
 
     async def get(
         self, request: web.Request, token: str, camera_id: str
     ) -> web.StreamResponse:
         """Stream until the viewer leaves or the link stops allowing it."""
+        live = self.live_format
         access = await self.gate.admit(request, token, camera_id)
         manager, link = access.manager, access.link
         self.gate.check_limits(access, camera_id, request.path)
@@ -54,31 +98,37 @@ class MjpegView(ViewerView):
             CameraStatus.OFFLINE.value,
         ):
             raise deny(Denial.CAMERA_UNAVAILABLE, retry_after=5)
+        if not live.available(manager, camera_id):
+            raise refuse(404, f"no_{live.name}_stream")
         await self.gate.admit_viewing(
             access, AuditEvent.VIEW_STARTED, {"camera": camera_id}
         )
         recheck(access, camera_id)
-        hub = manager.streams.hub(camera_id)
-        subscription = hub.subscribe()
+        subscription = live.subscribe(manager, camera_id)
         conn = manager.connections.open(
             link, camera_id, access.address, access.user_agent, subscription.close
         )
         response = web.StreamResponse(
             headers={
                 **SECURITY_HEADERS,
-                "Content-Type": mjpeg.CONTENT_TYPE,
+                "Content-Type": live.content_type,
                 "X-Accel-Buffering": "no",
             }
         )
+        permitted = still_allowed(request, manager, link.id, camera_id)
+
+        def allowed() -> bool:
+            return permitted() and live.available(manager, camera_id)
+
         started = time.monotonic()
         reason, sent = "client_gone", 0
         try:
             bound_send_buffer(request)
             await response.prepare(request)
-            result = await mjpeg.stream(
+            result = await live.serve(
                 response,
                 subscription,
-                allowed=still_allowed(request, manager, link.id, camera_id),
+                allowed=allowed,
                 write_timeout=STREAM_WRITE_TIMEOUT,
             )
             reason, sent = result.reason, result.frames_sent
@@ -89,13 +139,13 @@ class MjpegView(ViewerView):
                 request.transport.abort()
         finally:
             subscription.close(reason)
-            hub.unsubscribe(subscription)
             manager.connections.forget(conn)
             self.gate.record(
                 access,
                 AuditEvent.VIEW_ENDED,
                 {
                     "camera": camera_id,
+                    "format": live.name,
                     "duration_s": round(time.monotonic() - started, 1),
                     "frames_sent": sent,
                     "reason": reason,
@@ -103,6 +153,22 @@ class MjpegView(ViewerView):
                 keep=True,
             )
         return response
+
+
+class MjpegView(LiveStreamView):
+    """A live camera as `multipart/x-mixed-replace`, one upstream for every viewer."""
+
+    url = URL_PREFIX + "/{token}/mjpeg/{camera_id}"
+    name = f"api:{DOMAIN}:mjpeg"
+    live_format = MJPEG
+
+
+class Mp4View(LiveStreamView):
+    """A live camera as fragmented MP4: its H.264 passed through, never decoded."""
+
+    url = URL_PREFIX + "/{token}/mp4/{camera_id}"
+    name = f"api:{DOMAIN}:mp4"
+    live_format = MP4
 
 
 def recheck(access: Access, camera: str | None) -> None:
