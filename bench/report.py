@@ -33,6 +33,7 @@ MJPEG_CPU_RATIO: Final = 1.0
 MP4_BYTES_SHARE: Final = 0.25
 MP4_LATENCY_S: Final = 1.0
 FIRE_ALARM_TARGET_S: Final = 1.0
+FIRE_ALARM_P95_S: Final = 2.0
 CLOSE_TARGET_S: Final = 0.5
 STALL_TARGET_BYTES: Final = 2 * MIB
 FPS_KEPT: Final = 0.9
@@ -224,14 +225,18 @@ def _fanout_lines(results: Results) -> list[str]:
 def _fire_alarm_line(results: Results) -> list[str]:
     if not results.fire_alarm:
         return []
-    admitted = [a for a, _, _ in results.fire_alarm]
-    frames = [t for _, t, _ in results.fire_alarm]
+    frames = [t.frame_s for t in results.fire_alarm]
+    active = [t.active_s for t in results.fire_alarm]
+    players = sorted({t.player for t in results.fire_alarm})
+    requests = [t.requests for t in results.fire_alarm]
     return [
         (
-            "fire alarm (blueprint automation) -> first frame at a standing-link"
-            f" viewer retrying every 50 ms, {len(frames)} trials: median"
-            f" {_f(_median(frames), 2)} s, max {_f(max(frames), 2)} s"
-            f" (link admitted after median {_f(_median(admitted), 2)} s)"
+            "fire alarm (blueprint automation) -> first picture drawn on the officer's"
+            f" page, open and idle in Chromium ({len(frames)} trials): median"
+            f" {_f(_median(frames), 2)} s, p95 {_f(_pct(frames, 95), 2)} s,"
+            f" max {_f(max(frames), 2)} s; the page active after median"
+            f" {_f(_median(active), 2)} s; first tile played by {', '.join(players)};"
+            f" {min(requests)}-{max(requests)} requests from alarm to picture"
         )
     ]
 
@@ -405,11 +410,16 @@ def _targets(results: Results) -> list[str]:
     )
     met, detail = _cpu_target(results, MJPEG, OURS_MJPEG, MJPEG_CPU_RATIO)
     line("mjpeg camera: CPU per viewer at N=20 <= core's", met, detail)
-    frames = [t for _, t, _ in results.fire_alarm]
+    frames = [t.frame_s for t in results.fire_alarm]
     line(
-        "fire alarm -> first frame < 1 s (median)",
+        "fire alarm -> picture on the page: median < 1 s",
         _median(frames) < FIRE_ALARM_TARGET_S if frames else None,
         f"{_f(_median(frames), 2)} s",
+    )
+    line(
+        "fire alarm -> picture on the page: p95 < 2 s",
+        _pct(frames, 95) < FIRE_ALARM_P95_S if frames else None,
+        f"{_f(_pct(frames, 95), 2)} s",
     )
     every = [t for after in results.close_after.values() for t in after]
     slowest = max(every, default=math.nan)
@@ -553,11 +563,20 @@ def _rows(results: Results) -> list[Row]:
             "B/s",
         )
     )
-    for admitted, frame, attempts in results.fire_alarm:
+    for trial in results.fire_alarm:
+        path = OURS_MP4 if trial.player == "mp4" else OURS_MJPEG
         rows += [
-            ("fire_alarm", MJPEG, OURS_MJPEG, "1", "admitted", admitted, "s"),
-            ("fire_alarm", MJPEG, OURS_MJPEG, "1", "first_frame", frame, "s"),
-            ("fire_alarm", MJPEG, OURS_MJPEG, "1", "attempts", attempts, "requests"),
+            ("fire_alarm", trial.camera, path, "1", "page_active", trial.active_s, "s"),
+            (
+                "fire_alarm",
+                trial.camera,
+                path,
+                "1",
+                "first_picture",
+                trial.frame_s,
+                "s",
+            ),
+            ("fire_alarm", trial.camera, path, "1", "requests", trial.requests, "n"),
         ]
     n = str(results.close_n)
     for path, after in results.close_after.items():

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .page import AlarmTrial
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class Settings:
     warmup: float
     """Seconds between the last viewer's first frame and the window."""
     reps: int
-    """Repetitions of first-frame and fire-alarm measurements."""
+    """Repetitions of first-frame measurements."""
     close_viewers: int
     healthy_viewers: int
     stalled_viewers: int
@@ -50,6 +54,8 @@ class Settings:
     )
     mjpeg: CameraSettings = CameraSettings("960x540", 10.0)
     mjpeg_wide: CameraSettings = CameraSettings("1280x720", 10.0)
+    alarm_trials: int = 10
+    """Trips of the fire alarm with the officer's page open."""
     keep: bool = False
 
     @classmethod
@@ -79,6 +85,7 @@ class Settings:
             window=4.0,
             warmup=1.5,
             reps=2,
+            alarm_trials=3,
             close_viewers=6,
             healthy_viewers=4,
             stalled_viewers=2,
@@ -176,7 +183,7 @@ class Results:
     mjpeg_at_camera_size: float = math.nan
     """Bytes a second of this integration's JPEG encoder on the H.264 camera
     at the camera's own resolution (not scaled down): `/mp4`'s fair match."""
-    fire_alarm: list[tuple[float, float, int]] = field(default_factory=list)
+    fire_alarm: list[AlarmTrial] = field(default_factory=list)
     """(seconds to admitted, seconds to first frame, attempts) per trial."""
     close_n: int = 0
     close_after: dict[str, list[float]] = field(default_factory=dict)

@@ -47,11 +47,11 @@ from testbed.viewers import (
     Viewer,
     ViewerError,
     first_frame_seconds,
-    retry_until_admitted,
 )
 
 from . import report
 from .district import District, report as district_report
+from .page import fire_alarm_on_page
 from .results import CameraSettings, LoadResult, Results, Settings, StallResult
 from .scenarios import (
     CAMERA_NAMES,
@@ -616,32 +616,24 @@ class Bench:
         await self.wait_idle()
 
     async def fire_alarm(self) -> None:
-        """The blueprint's alarm → a standing-link viewer's first frame."""
+        """The blueprint's alarm → the first picture on an officer's open page."""
         dep = self.dep
-        url = self.watch(MJPEG, OURS_MJPEG, 0).url
-        for _ in range(self.settings.reps):
+
+        async def reset() -> None:
             await dep.ensure_idle()
             await dep.set_state(FIRE_ALARM, "off")
             await self.wait_idle()
-            waiting = asyncio.get_running_loop().create_task(
-                retry_until_admitted(self.session, url, retry_every=0.05)
-            )
-            await asyncio.sleep(0.3)  # the viewer is refused (403) a few times
-            if waiting.done():
-                waiting.result()
-                raise SetupError("the standing link opened with no session active")
-            alarm = time.monotonic()
+
+        async def trip() -> None:
             await dep.set_state(FIRE_ALARM, "on")
-            admission = await waiting
-            self.results.fire_alarm.append(
-                (
-                    admission.admitted_at - alarm,
-                    admission.first_frame_at - alarm,
-                    admission.attempts,
-                )
-            )
-            await dep.deactivate("Bench: alarm trial over")
-        await dep.set_state(FIRE_ALARM, "off")
+
+        self.results.fire_alarm = await fire_alarm_on_page(
+            f"{self.hass.url}{self.links[0].path}",
+            self.settings.alarm_trials,
+            trip=trip,
+            reset=reset,
+        )
+        await reset()
 
     # ------------------------------------------------------------- all
 

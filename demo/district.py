@@ -21,6 +21,8 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from homeassistant.util.yaml import load_yaml_dict
+
 from testbed.cameras import MjpegCamera, Picture, RtspCamera
 from testbed.errors import SetupError
 from testbed.hass import HassClient
@@ -471,6 +473,30 @@ ALARM_NAMES: Final = {
 }
 
 
+EXAMPLE_DASHBOARD: Final = (
+    Path(__file__).resolve().parents[1] / "dashboards" / "school_emergency_share.yaml"
+)
+
+
+def camera_health_card() -> dict[str, Any]:
+    """The example dashboard's card of failed cameras (it names no entity)."""
+    cards: list[dict[str, Any]] = []
+
+    def find(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "markdown" and "OFFLINE" in node["content"]:
+                cards.append(node)
+            for value in node.values():
+                find(value)
+        elif isinstance(node, list):
+            for value in node:
+                find(value)
+
+    find(load_yaml_dict(EXAMPLE_DASHBOARD))
+    (card,) = cards
+    return {"type": "markdown", "title": "Camera health", "content": card["content"]}
+
+
 def dashboard(
     entities: dict[str, str], camera_entities: dict[str, str]
 ) -> dict[str, Any]:
@@ -562,6 +588,7 @@ def dashboard(
                         "show_header_toggle": False,
                         "entities": shared,
                     },
+                    camera_health_card(),
                 ],
             }
         ],

@@ -426,52 +426,6 @@ async def first_frame_seconds(
     return stats.first_part_at - stats.opened_at
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """When a viewer retrying a link got in, and got its first frame."""
-
-    attempts: int
-    admitted_at: float
-    """`time.monotonic()` of the 200 response."""
-    first_frame_at: float
-
-
-async def retry_until_admitted(
-    http: aiohttp.ClientSession,
-    url: str,
-    *,
-    retry_every: float = 0.05,
-    refused: tuple[int, ...] = (403,),
-    timeout: float = 30.0,
-) -> Admission:
-    """Ask for `url` again every `retry_every` s while refused; await a frame.
-
-    What a viewer holding a standing link does while no session is active.
-    """
-    attempts = 0
-    async with asyncio.timeout(timeout):
-        while True:
-            attempts += 1
-            viewer = Viewer(http, url, sample_every=0, expect=(200,))
-            task = asyncio.get_running_loop().create_task(viewer.run())
-            waiter = asyncio.ensure_future(viewer.first_part.wait())
-            try:
-                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ViewerError):
-                    await task
-            stats = viewer.stats
-            if stats.first_part_at is not None and stats.responded_at is not None:
-                return Admission(attempts, stats.responded_at, stats.first_part_at)
-            if stats.status not in refused:
-                raise ViewerError(
-                    f"{url}: status {stats.status}, ended {stats.end} before a frame"
-                )
-            await asyncio.sleep(retry_every)
-
-
 class StalledViewer:
     """A client that asks for a stream and then never reads."""
 

@@ -12,6 +12,7 @@ reader starts over with the new ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 import logging
 from typing import TYPE_CHECKING, Final
 
@@ -179,6 +180,13 @@ class CameraStreams:
             return UNAVAILABLE
         feeds = self._feeds.get(entity_id)
         return feeds.status.value if feeds else CameraStatus.IDLE.value
+
+    def last_frame_at(self, entity_id: str) -> datetime | None:
+        """When a viewer last had a picture of the camera, if ever since start."""
+        feeds = self._feeds.get(entity_id)
+        if feeds is None or (at := feeds.last_frame_at) is None:
+            return None
+        return datetime.fromtimestamp(at, UTC)
 
     def statuses(self) -> dict[str, str]:
         """Every camera's status, for diagnostics."""

@@ -277,3 +277,32 @@ async def test_keyboard_opens_a_camera_full_screen_and_escape_returns(
     await expect(dialog).to_be_hidden()
     await expect(entrance).to_be_focused()
     await expect(phone.locator("body")).to_have_attribute("data-state", "active")
+
+
+async def test_a_failed_camera_says_offline_and_how_old_its_last_picture_is(
+    hass: HomeAssistant,
+    active: MockConfigEntry,
+    cameras: dict[str, StillCamera],
+    client: Client,
+    phone: Page,
+) -> None:
+    """Stale first; once the server gives up on the camera, OFFLINE; then live."""
+    _link_id, path = await async_link(hass, active)
+    await open_viewer(phone, client, path)
+    entrance = tile(phone, ENTRANCE)
+    await expect(entrance).to_have_attribute("data-state", "live")
+
+    cameras["Main entrance"].failing = True
+    await expect(entrance).to_have_attribute("data-state", "stale")
+    # The server declares it offline after 10 s without a picture.
+    badge = entrance.locator(".badge")
+    await expect(badge).to_have_text("OFFLINE", timeout=20_000)
+    banner = entrance.locator(".banner")
+    await expect(banner).to_contain_text("OFFLINE")
+    await expect(banner).to_contain_text(re.compile(r"Last picture \d+ s ago"))
+    await expect(banner).to_contain_text("Camera offline")
+    await snap(phone, "phone-camera-offline")
+
+    cameras["Main entrance"].failing = False
+    await expect(entrance).to_have_attribute("data-state", "live", timeout=30_000)
+    await expect(badge).to_have_text("LIVE")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 import gc
 import os
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import ClientResponse
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -36,7 +37,13 @@ from custom_components.school_emergency_share.web import streams
 from testbed import procfs
 from testbed.cameras import H264HttpCamera, MjpegCamera, Picture, RtspCamera
 
-from .common import async_call, async_setup_agreement, events_named, manager_of
+from .common import (
+    async_call,
+    async_setup_agreement,
+    entity_id_of,
+    events_named,
+    manager_of,
+)
 from .viewing import (
     Client,
     Part,
@@ -223,26 +230,49 @@ async def test_camera_that_dies_shows_offline_and_comes_back(
     mjpeg_camera: MjpegCamera,
     hass: HomeAssistant,
 ) -> None:
-    """A camera that drops out is reported offline, then live again."""
+    """A camera that drops out is reported offline, then live again.
+
+    The page and the dashboard (the camera's switch) both say when its last
+    picture was.
+    """
     entry, client = setup
     _link_id, path = await async_link(hass, entry)
+    switch = entity_id_of(hass, entry, f"camera:{GYM}")
     response = await client.get(f"{path}/mjpeg/{GYM}")
     await read_parts(response, 2)
 
-    async def status() -> str:
+    async def listed() -> dict[str, Any]:
         listing = await client.get(f"{path}/cameras.json")
         body = await listing.json()
-        return str(next(c["status"] for c in body["cameras"] if c["id"] == GYM))
+        return dict(next(c for c in body["cameras"] if c["id"] == GYM))
+
+    async def status() -> str:
+        return str((await listed())["status"])
 
     assert await status() == "live"
     await mjpeg_camera.kill()
+    killed = dt_util.utcnow()
     async with asyncio.timeout(15):
         while await status() != "offline":
             await asyncio.sleep(0.1)
+    camera = await listed()
+    last = datetime.fromisoformat(camera["last_frame_at"])
+    # Its last picture: about when it died (frames already sent still arrive).
+    assert abs(last - killed) < timedelta(seconds=2)
+    state = hass.states.get(switch)
+    assert state is not None
+    attributes = state.attributes
+    assert attributes["status"] == "offline"
+    assert attributes["last_frame_at"] == camera["last_frame_at"]
+
     await mjpeg_camera.revive()
     async with asyncio.timeout(30):
         while await status() != "live":
             await asyncio.sleep(0.2)
+    assert datetime.fromisoformat((await listed())["last_frame_at"]) > last
+    state = hass.states.get(switch)
+    assert state is not None
+    assert state.attributes["status"] == "live"
     response.close()
 
 

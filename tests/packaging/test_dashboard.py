@@ -8,6 +8,7 @@ list renders from the Active viewers sensor.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 import re
 from typing import Any
@@ -263,3 +264,41 @@ async def test_a_waiting_police_request_is_shown_with_who_why_and_until(
         '**Unit 12 Diaz** (link "Dispatch") asks to see the cameras: '
         "Weapon reported near the gym. Answer before 10:12."
     )
+
+
+async def test_a_failed_camera_shows_offline_with_its_last_picture(
+    hass: HomeAssistant,
+) -> None:
+    """The camera card names each failed camera and how old its last picture is."""
+    ids = await _demo_agreement(hass)
+    (content,) = [
+        text
+        for text in _strings(load_yaml_dict(DASHBOARD))
+        if "OFFLINE" in text and "{%" in text
+    ]
+    template = Template(content, hass)
+    assert template.async_render(parse_result=False) == (
+        "Every shared camera gave a picture the last time it was watched."
+    )
+
+    gym, library = ids["camera:camera.gym"], ids["camera:camera.library"]
+    last = dt_util.utcnow() - timedelta(minutes=3, seconds=5)
+    hass.states.async_set(
+        gym,
+        "on",
+        {
+            "camera": "camera.gym",
+            "status": "offline",
+            "last_frame_at": last.isoformat(),
+        },
+    )
+    hass.states.async_set(
+        library,
+        "on",
+        {"camera": "camera.library", "status": "unavailable", "last_frame_at": None},
+    )
+
+    assert template.async_render(parse_result=False).splitlines() == [
+        "**OFFLINE** · Gym · last picture 3 minutes ago",
+        "**OFFLINE** · Library · no picture since Home Assistant started",
+    ]

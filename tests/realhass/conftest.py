@@ -55,9 +55,10 @@ def module_sockets() -> None:
 async def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Site]:
-    """This module's Home Assistant, camera and agreement (and its `HTTP`)."""
+    """This module's Home Assistant, camera and agreement (`HTTP`, `CAMERA_SIZE`)."""
     options = getattr(request.module, "AGREEMENT", {})
     http = getattr(request.module, "HTTP", None)
+    size = getattr(request.module, "CAMERA_SIZE", "320x180")
     workdir = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-    async with running_site(workdir, http, **options) as running:
+    async with running_site(workdir, http, size, **options) as running:
         yield running

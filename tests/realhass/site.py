@@ -64,14 +64,18 @@ class Site:
 
 @contextlib.asynccontextmanager
 async def running_site(
-    workdir: Path, http_settings: dict[str, object] | None = None, **agreement: Any
+    workdir: Path,
+    http_settings: dict[str, object] | None = None,
+    camera_size: str = "320x180",
+    **agreement: Any,
 ) -> AsyncIterator[Site]:
     """Camera, Home Assistant, onboarding, the agreement and a standing link.
 
     `http_settings` adds to Home Assistant's `http:` (ip_ban_enabled, ...).
+    The camera is small (what is measured is Home Assistant, not the camera),
+    so its JPEGs pass through; one wider than 960 px is read by ffmpeg.
     """
-    # A small camera: what is measured is Home Assistant, not the camera.
-    camera = MjpegCamera(Picture(size="320x180", fps=6), name=CAMERA_NAME)
+    camera = MjpegCamera(Picture(size=camera_size, fps=6), name=CAMERA_NAME)
     await camera.start()
     hass = scratch_hass(workdir / "config", http=http_settings)
     deployment: Deployment | None = None

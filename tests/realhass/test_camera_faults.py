@@ -20,6 +20,8 @@ pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.timeout(120),
 ]
+# Wider than the 960 px a camera's JPEGs may pass through at: an ffmpeg reader.
+CAMERA_SIZE = "1024x576"
 
 
 async def _status_becomes(site: Site, wanted: str, timeout: float = 30) -> float:

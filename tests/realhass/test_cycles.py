@@ -16,6 +16,8 @@ pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.timeout(240),
 ]
+# Wider than a camera's JPEGs may pass through at: an ffmpeg reader per run.
+CAMERA_SIZE = "1024x576"
 
 CYCLES = 100
 COLD_EVERY = 10

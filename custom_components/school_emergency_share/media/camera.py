@@ -175,6 +175,12 @@ class CameraFeeds:
         return CameraStatus.IDLE
 
     @property
+    def last_frame_at(self) -> float | None:
+        """When either hub last had a picture (epoch seconds), if ever."""
+        times = [t for t in (self.jpeg.last_item_at, self.mp4.last_item_at) if t]
+        return max(times, default=None)
+
+    @property
     def mp4_possible(self) -> bool:
         """Whether `/mp4` may be served, as far as is known.
 

@@ -240,6 +240,8 @@ class Hub[R, T]:
         self._status = CameraStatus.IDLE
         self._latest: T | None = None
         self._seq = 0
+        self.last_item_at: float | None = None
+        """When the last item came off the camera (epoch seconds), kept when idle."""
         self._producer: asyncio.Task[None] | None = None
         # Producers told to stop whose source may still be closing.
         self._retiring: set[asyncio.Task[None]] = set()
@@ -471,7 +473,8 @@ class Hub[R, T]:
         if asyncio.current_task() is not self._producer:
             return  # a retired producer's last item: made the old way
         self._seq += 1
-        item = self._item(raw, self._clock(), self._seq)
+        self.last_item_at = self._clock()
+        item = self._item(raw, self.last_item_at, self._seq)
         self._latest = item
         self._set_status(CameraStatus.LIVE)
         for sub in self._subs:

@@ -251,28 +251,31 @@ class Tile {
     const serverProblem = SERVER_PROBLEMS[this.camera.status] ?? null;
     const problem = player.problem ?? serverProblem;
     const retry = Math.ceil((player.retryAt - performance.now()) / 1000);
+    const retrying = retry > 0 && player.problem ? ` · retrying in ${retry} s` : "";
     let shown;
     if (age !== null && age <= STALE_AFTER_MS) {
       shown = { state: "live", badge: "LIVE", age: formatAge(age) };
     } else if (age !== null) {
+      // An old picture stays, dimmed; a failed camera says OFFLINE over it.
       shown = {
         state: "stale",
-        badge: "STALE",
+        badge: problem ? "OFFLINE" : "STALE",
         age: formatAge(age),
-        bannerTitle: `STALE · ${formatAge(age)}`,
-        bannerNote: problem ? `Not live · ${problem}` : "Not live · no new picture",
+        bannerTitle: problem ? "OFFLINE" : `STALE · ${formatAge(age)}`,
+        bannerNote: problem
+          ? `Last picture ${formatAge(age)} ago · ${problem}`
+          : "Not live · no new picture",
       };
+    } else if (problem) {
+      // No picture here; the server may still know when it last had one.
+      const last = Date.parse(this.camera.last_frame_at ?? "");
+      const since = Number.isNaN(last) ? "" : ` · last picture ${formatAge(Math.max(0, now - last))} ago`;
+      shown = { state: "offline", badge: "OFFLINE", placeholder: `${problem}${since}${retrying}` };
     } else if (!player.running) {
       shown = {
         state: "paused",
         badge: "PAUSED",
         placeholder: this.waiting ? "Paused: too many cameras on screen. Tap to watch." : "Paused",
-      };
-    } else if (problem) {
-      shown = {
-        state: "offline",
-        badge: "OFFLINE",
-        placeholder: retry > 0 && player.problem ? `${problem} · retrying in ${retry} s` : problem,
       };
     } else {
       shown = { state: "connecting", badge: "CONNECTING", placeholder: "Connecting…" };

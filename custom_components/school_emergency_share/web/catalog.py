@@ -6,6 +6,7 @@ so the page can group them the way responders think of a building.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -119,6 +120,11 @@ def _cameras(hass: HomeAssistant, access: Access, token: str) -> list[dict[str, 
                 ),
                 "snapshot": f"{base}/snapshot/{camera}",
                 "status": manager.streams.status(camera),
+                "last_frame_at": _isoformat(manager.streams.last_frame_at(camera)),
             }
         )
     return cameras
+
+
+def _isoformat(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
