@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 from .ffmpeg import SourceError
 from .fmp4 import InitSegment, MediaSegment
 from .fragments import FragmentHub
-from .hub import CameraHub, CameraStatus, FrameSource, Source
+from .hub import CameraStatus, FrameSource, Source
+from .jpegs import CameraHub
 from .masking import mask_jpeg
 from .passthrough import MjpegPassthrough, NotPassable
 from .remux import DecoderSource, RemuxSource

@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import time
-from typing import Final
+from typing import Final, Unpack
 
 from .fmp4 import InitSegment, MediaSegment, producer_time
-from .hub import CameraStatus, Hub, Source, Subscription
+from .hub import Hub, HubOptions, Source, Subscription
 
 FRAGMENT_QUEUE: Final = 12
 """Fragments a viewer may fall behind (about a second at 12 fps) before it
@@ -117,24 +116,10 @@ class FragmentHub(Hub[MediaSegment, Fragment]):
         source_factory: Callable[[], Source[MediaSegment]],
         *,
         depth: int = FRAGMENT_QUEUE,
-        linger: float = 3.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 15.0,
-        frame_timeout: float = 10.0,
-        on_status: Callable[[CameraStatus], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        **options: Unpack[HubOptions],
     ) -> None:
         """As `Hub`; `depth`: how far a viewer may fall behind (fragments)."""
-        super().__init__(
-            name,
-            source_factory,
-            linger=linger,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            frame_timeout=frame_timeout,
-            on_status=on_status,
-            clock=clock,
-        )
+        super().__init__(name, source_factory, **options)
         self._depth = depth
 
     @property

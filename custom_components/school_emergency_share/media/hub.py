@@ -8,8 +8,8 @@ the camera fails, and stops a little after the last subscriber leaves.
 
 `Hub` is that machinery, whatever it carries; each output has its own kind:
 
-- `CameraHub` carries JPEG `Frame`s; each viewer's `FrameSubscription` is a
-  slot holding only the newest frame (`/mjpeg`, snapshots);
+- `jpegs.CameraHub` carries JPEG `Frame`s; each viewer's `FrameSubscription`
+  is a slot holding only the newest frame (`/mjpeg`, snapshots);
 - `fragments.FragmentHub` carries fragmented-MP4 `Fragment`s; each viewer's
   `FragmentSubscription` is a short queue that starts at a keyframe and, when
   it overflows, skips to the next one (`/mp4`).
@@ -25,14 +25,9 @@ import contextlib
 from enum import StrEnum
 import logging
 import time
-from typing import Final, Protocol
-
-from .frames import Frame
+from typing import Protocol, TypedDict
 
 _LOGGER = logging.getLogger(__name__)
-
-WARM_FRAME_MAX_AGE: Final = 2.0
-"""A joining viewer is handed the latest frame if it is at most this old (s)."""
 
 
 class CameraStatus(StrEnum):
@@ -165,33 +160,15 @@ class Subscription[T]:
             on_close(self)
 
 
-class FrameSubscription(Subscription[Frame]):
-    """A slot holding the newest JPEG frame: a slow viewer skips to the newest."""
+class HubOptions(TypedDict, total=False):
+    """How a hub reads and retries; every kind of hub takes these (see `Hub`)."""
 
-    __slots__ = ("_frame",)
-
-    def __init__(
-        self, on_close: Callable[[Subscription[Frame]], None] | None = None
-    ) -> None:
-        """An empty slot."""
-        super().__init__(on_close)
-        self._frame: Frame | None = None
-
-    def offer(self, item: Frame) -> None:
-        """Put `item` in the slot, replacing one not yet taken."""
-        if self._close_reason is not None:
-            return
-        if self._frame is not None:
-            self.frames_skipped += 1
-        self._frame = item
-        self._woken()
-
-    def _take(self) -> Frame | None:
-        frame, self._frame = self._frame, None
-        return frame
-
-    def _drop(self) -> None:
-        self._frame = None
+    linger: float
+    backoff_initial: float
+    backoff_max: float
+    frame_timeout: float
+    on_status: Callable[[CameraStatus], None] | None
+    clock: Callable[[], float]
 
 
 class Hub[R, T]:
@@ -479,57 +456,3 @@ class Hub[R, T]:
         self._set_status(CameraStatus.LIVE)
         for sub in self._subs:
             sub.offer(item)
-
-
-class CameraHub(Hub[bytes, Frame]):
-    """JPEG frames, one slot per viewer; a joining viewer gets a fresh frame."""
-
-    def __init__(
-        self,
-        name: str,
-        source_factory: Callable[[], Source[bytes]],
-        *,
-        warm_frame_max_age: float = WARM_FRAME_MAX_AGE,
-        linger: float = 3.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 15.0,
-        frame_timeout: float = 10.0,
-        on_status: Callable[[CameraStatus], None] | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        """As `Hub`; `warm_frame_max_age`: a joining subscriber is handed the
-        latest frame at once if it is at most this old (s).
-        """  # noqa: D205 - the arguments are Hub's
-        super().__init__(
-            name,
-            source_factory,
-            linger=linger,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            frame_timeout=frame_timeout,
-            on_status=on_status,
-            clock=clock,
-        )
-        self._warm_frame_max_age = warm_frame_max_age
-
-    @property
-    def last_frame(self) -> Frame | None:
-        """The newest frame while the producer runs; None once idle."""
-        return self._latest
-
-    def _new_subscription(
-        self, on_close: Callable[[Subscription[Frame]], None]
-    ) -> Subscription[Frame]:
-        return FrameSubscription(on_close)
-
-    def _item(self, raw: bytes, captured_at: float, seq: int) -> Frame:
-        return Frame(jpeg=raw, captured_at=captured_at, seq=seq)
-
-    def _welcome(self, sub: Subscription[Frame]) -> None:
-        last = self._latest
-        if (
-            self._status is CameraStatus.LIVE
-            and last is not None
-            and self._clock() - last.captured_at <= self._warm_frame_max_age
-        ):
-            sub.offer(last)
