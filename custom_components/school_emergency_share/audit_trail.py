@@ -33,6 +33,7 @@ from .audit import GENESIS, AsyncJournal, ChainCheck, ExportResult
 from .const import AUDIT_DIRECTORY, DOMAIN, EVENT_NAME
 from .core.actor import Actor
 from .core.events import AuditEvent
+from .issues import async_set_issue
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -213,32 +214,26 @@ class AuditTrail:
         if self._failing_since is None:
             self._failing_since = dt_util.utcnow()
         self._failure = str(err) or repr(err)
-        ir.async_create_issue(
+        async_set_issue(
             self._hass,
-            DOMAIN,
-            f"audit_write_failed_{self._entry_id}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.CRITICAL,
-            translation_key="audit_write_failed",
-            translation_placeholders={
+            self._entry_id,
+            "audit_write_failed",
+            {
                 "path": str(self.path),
                 "error": self._failure,
                 "held": str(self._journal.held),
             },
+            severity=ir.IssueSeverity.CRITICAL,
+            persistent=True,
         )
 
     def _recovered(self) -> None:
         since, self._failing_since = self._failing_since, None
-        ir.async_create_issue(
+        async_set_issue(
             self._hass,
-            DOMAIN,
-            f"audit_write_failed_{self._entry_id}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="audit_write_recovered",
-            translation_placeholders={
+            self._entry_id,
+            "audit_write_failed",
+            {
                 "path": str(self.path),
                 "error": str(self._failure),
                 "since": dt_util.as_local(since).isoformat(timespec="seconds")
@@ -246,29 +241,25 @@ class AuditTrail:
                 else "",
                 "until": dt_util.now().isoformat(timespec="seconds"),
             },
+            severity=ir.IssueSeverity.WARNING,
+            persistent=True,
+            translation_key="audit_write_recovered",
         )
 
     def _sync_chain_issue(self, check: ChainCheck) -> None:
-        issue_id = f"audit_chain_broken_{self._entry_id}"
-        if check.valid:
-            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
+        seq = (
+            str(check.first_bad_seq)
+            if check.first_bad_seq is not None
+            else f"on line {check.first_bad_line}"
+        )
+        async_set_issue(
             self._hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
+            self._entry_id,
+            "audit_chain_broken",
+            None
+            if check.valid
+            else {"path": str(self.path), "seq": seq, "problem": str(check.problem)},
             severity=ir.IssueSeverity.CRITICAL,
-            translation_key="audit_chain_broken",
-            translation_placeholders={
-                "path": str(self.path),
-                "seq": (
-                    str(check.first_bad_seq)
-                    if check.first_bad_seq is not None
-                    else f"on line {check.first_bad_line}"
-                ),
-                "problem": str(check.problem),
-            },
         )
 
 

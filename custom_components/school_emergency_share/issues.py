@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,45 +15,61 @@ from .core.agreement import Agreement
 
 
 @callback
+def async_set_issue(
+    hass: HomeAssistant,
+    entry_id: str,
+    key: str,
+    placeholders: Mapping[str, str] | None,
+    *,
+    severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
+    persistent: bool = False,
+    translation_key: str | None = None,
+) -> None:
+    """Raise the agreement's issue `key` with `placeholders`; None clears it.
+
+    One issue per key and agreement (`<key>_<entry id>`); raising it again
+    replaces its text. `translation_key` (default `key`) lets one issue say
+    different things over time, such as a failure and then its recovery.
+    """
+    issue_id = f"{key}_{entry_id}"
+    if placeholders is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        is_persistent=persistent,
+        severity=severity,
+        translation_key=translation_key or key,
+        translation_placeholders=dict(placeholders),
+    )
+
+
+@callback
 def async_check_agreement_dates(
     hass: HomeAssistant, entry: ConfigEntry[Any], agreement: Agreement, now: datetime
 ) -> None:
     """Warn within 30 days of the agreement's end; say so once it has ended."""
-    ending, ended = (
-        f"agreement_ending_{entry.entry_id}",
-        f"agreement_ended_{entry.entry_id}",
-    )
     placeholders = {
         "title": entry.title,
         "agency": agreement.agency,
         "valid_until": agreement.valid_until.isoformat(),
     }
-    if now >= agreement.ends_at:
-        ir.async_delete_issue(hass, DOMAIN, ending)
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            ended,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="agreement_ended",
-            translation_placeholders=placeholders,
-        )
-        return
-    ir.async_delete_issue(hass, DOMAIN, ended)
-    if now >= agreement.ends_at - AGREEMENT_ENDING_WARNING:
-        days = max(0, (agreement.ends_at - now).days)
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            ending,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="agreement_ending",
-            translation_placeholders={**placeholders, "days": str(days)},
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, ending)
+    ended = now >= agreement.ends_at
+    ending = not ended and now >= agreement.ends_at - AGREEMENT_ENDING_WARNING
+    days = str(max(0, (agreement.ends_at - now).days))
+    async_set_issue(
+        hass, entry.entry_id, "agreement_ended", placeholders if ended else None
+    )
+    async_set_issue(
+        hass,
+        entry.entry_id,
+        "agreement_ending",
+        {**placeholders, "days": days} if ending else None,
+        severity=ir.IssueSeverity.WARNING,
+    )
 
 
 @callback
@@ -66,22 +83,13 @@ def async_check_cameras_exist(
         for camera in agreement.cameras | agreement.private_cameras
         if registry.async_get(camera) is None and hass.states.get(camera) is None
     )
-    issue_id = f"camera_missing_{entry.entry_id}"
-    if missing:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="camera_missing",
-            translation_placeholders={
-                "title": entry.title,
-                "cameras": ", ".join(missing),
-            },
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+    async_set_issue(
+        hass,
+        entry.entry_id,
+        "camera_missing",
+        {"title": entry.title, "cameras": ", ".join(missing)} if missing else None,
+        severity=ir.IssueSeverity.WARNING,
+    )
     return missing
 
 
@@ -90,19 +98,12 @@ def async_set_state_unreadable(
     hass: HomeAssistant, entry: ConfigEntry[Any], error: str | None
 ) -> None:
     """Say that saved state could not be read and sharing failed closed."""
-    issue_id = f"state_unreadable_{entry.entry_id}"
-    if error is None:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    async_set_issue(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        is_persistent=True,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="state_unreadable",
-        translation_placeholders={"title": entry.title, "error": error},
+        entry.entry_id,
+        "state_unreadable",
+        {"title": entry.title, "error": error} if error is not None else None,
+        persistent=True,
     )
 
 
@@ -111,18 +112,11 @@ def async_set_state_not_saved(
     hass: HomeAssistant, entry: ConfigEntry[Any], error: str | None
 ) -> None:
     """Say that the sharing state could not be saved (None: it was, again)."""
-    issue_id = f"state_not_saved_{entry.entry_id}"
-    if error is None:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    async_set_issue(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="state_not_saved",
-        translation_placeholders={"title": entry.title, "error": error},
+        entry.entry_id,
+        "state_not_saved",
+        {"title": entry.title, "error": error} if error is not None else None,
     )
 
 

@@ -97,21 +97,7 @@ def activate(
         agreement, state.session, actor, request, now=now, session_id=session_id
     )
     after = state.with_session(session)
-    return opened(
-        after,
-        "started",
-        Record(
-            AuditEvent.SESSION_STARTED,
-            actor,
-            {
-                "session_id": session.id,
-                "reason": session.reason,
-                "incident_id": session.incident_id,
-                "cameras": sorted(after.shared_cameras(agreement)),
-                "expires_at": session.expires_at.isoformat(),
-            },
-        ),
-    )
+    return opened(after, "started", started_record(agreement, after, session, actor))
 
 
 def extend(
@@ -195,6 +181,28 @@ def end(
     if not current.is_open(now):
         reason, actor = EndReason.DEADLINE, Actor.system()
     return _ended(state, session_rules.end(current, reason, now=now, actor=actor))
+
+
+def started_record(
+    agreement: Agreement,
+    after: ShareState,
+    session: Session,
+    actor: Actor,
+    **extra: object,
+) -> Record:
+    """The record of `session` starting in `after`: what it shares, until when."""
+    return Record(
+        AuditEvent.SESSION_STARTED,
+        actor,
+        {
+            "session_id": session.id,
+            "reason": session.reason,
+            "incident_id": session.incident_id,
+            "cameras": sorted(after.shared_cameras(agreement)),
+            "expires_at": session.expires_at.isoformat(),
+            **extra,
+        },
+    )
 
 
 def ended_record(ended: Session) -> Record:

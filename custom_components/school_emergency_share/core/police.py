@@ -12,7 +12,7 @@ from datetime import datetime
 from . import requests as request_rules, session as session_rules
 from .actor import Actor
 from .agreement import Agreement
-from .decisions import Decision, Notice, Record, opened
+from .decisions import Decision, Notice, Record, opened, started_record
 from .events import AuditEvent
 from .requests import RequestStatus
 from .session import ActivationRequest
@@ -101,18 +101,7 @@ def approve_request(
     return opened(
         after,
         "started",
-        Record(
-            AuditEvent.SESSION_STARTED,
-            actor,
-            {
-                "session_id": session.id,
-                "reason": session.reason,
-                "incident_id": session.incident_id,
-                "cameras": sorted(after.shared_cameras(agreement)),
-                "expires_at": session.expires_at.isoformat(),
-                "requested_by": requester,
-            },
-        ),
+        started_record(agreement, after, session, actor, requested_by=requester),
         Record(
             AuditEvent.REQUEST_APPROVED,
             actor,

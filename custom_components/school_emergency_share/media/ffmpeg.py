@@ -216,6 +216,32 @@ class FfmpegProcess:
             self._stderr_tail = (self._stderr_tail + chunk)[-STDERR_TAIL_BYTES:]
 
 
+class OneFfmpeg:
+    """What every source that runs one ffmpeg for its one connection shares."""
+
+    def __init__(self, binary: str, url: str) -> None:
+        """Describe the process; `url` may hold credentials, never logged."""
+        self._binary = binary
+        self._process = FfmpegProcess(binary, url)
+        self._started = False
+
+    @property
+    def pid(self) -> int | None:
+        """The ffmpeg process id once started."""
+        return self._process.pid
+
+    def _once(self) -> FfmpegProcess:
+        """The process, for the one `frames()` a source may run."""
+        if self._started:
+            raise RuntimeError("a source is used for one connection only")
+        self._started = True
+        return self._process
+
+    async def aclose(self) -> None:
+        """Stop ffmpeg (SIGTERM, then SIGKILL) and reap it. Idempotent."""
+        await self._process.aclose()
+
+
 async def _discard(reader: asyncio.StreamReader) -> None:
     while await reader.read(READ_SIZE):
         pass

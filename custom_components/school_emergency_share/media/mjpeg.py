@@ -7,14 +7,14 @@ and the same bytes are written to every viewer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Unpack
 
 from .frames import BOUNDARY, Frame
 from .serving import (
     REASON_CLIENT_GONE,
     REASON_NOT_ALLOWED,
     REASON_WRITE_TIMEOUT,
+    ServeOptions,
     StreamResult,
     serve,
 )
@@ -50,20 +50,7 @@ def _wire(frame: Frame) -> tuple[bytes]:
 async def stream(
     response: web.StreamResponse,
     subscription: Subscription[Frame],
-    *,
-    allowed: Callable[[], bool],
-    write_timeout: float = 5.0,
-    idle_check: float = 1.0,
+    **options: Unpack[ServeOptions],
 ) -> StreamResult:
-    """Write the subscription's frames to a response prepared with `CONTENT_TYPE`.
-
-    See `serving.serve` for the arguments and the ending.
-    """
-    return await serve(
-        response,
-        subscription,
-        _wire,
-        allowed=allowed,
-        write_timeout=write_timeout,
-        idle_check=idle_check,
-    )
+    """Write the frames to a response prepared with `CONTENT_TYPE` (see `serve`)."""
+    return await serve(response, subscription, _wire, **options)

@@ -10,10 +10,9 @@ is sent (`REASON_NOT_H264`): browsers are only promised H.264.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Unpack
 
-from .serving import StreamEnd, StreamResult, serve
+from .serving import ServeOptions, StreamEnd, StreamResult, serve
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -45,20 +44,7 @@ class _Wire:
 async def stream(
     response: web.StreamResponse,
     subscription: Subscription[Fragment],
-    *,
-    allowed: Callable[[], bool],
-    write_timeout: float = 5.0,
-    idle_check: float = 1.0,
+    **options: Unpack[ServeOptions],
 ) -> StreamResult:
-    """Write the subscription's fragments to a response prepared as `video/mp4`.
-
-    See `serving.serve` for the arguments and the ending.
-    """
-    return await serve(
-        response,
-        subscription,
-        _Wire(),
-        allowed=allowed,
-        write_timeout=write_timeout,
-        idle_check=idle_check,
-    )
+    """Write the fragments to a response prepared as `video/mp4` (see `serve`)."""
+    return await serve(response, subscription, _Wire(), **options)

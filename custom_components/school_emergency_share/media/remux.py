@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Final
 
 import ffmpeg
 
-from .ffmpeg import GLOBAL_ARGS, FfmpegProcess, SourceError, input_args
+from .ffmpeg import GLOBAL_ARGS, OneFfmpeg, SourceError, input_args
 from .fmp4 import FragmentedMp4Parser, InitSegment, MediaSegment, Mp4FormatError
-from .frames import MultipartJpegParser
 from .hub import FrameSource, Source, StreamClosed
-from .sources import jpeg_output
+from .sources import jpeg_output, jpegs_from
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -54,7 +53,7 @@ FEED_WAIT: Final = 1.0
 """Longest wait for a fragment before checking again whether to go on."""
 
 
-class RemuxSource(Source[MediaSegment]):
+class RemuxSource(OneFfmpeg, Source[MediaSegment]):
     """One ffmpeg copying a camera's video into fragmented MP4."""
 
     def __init__(
@@ -75,17 +74,10 @@ class RemuxSource(Source[MediaSegment]):
             on_init: told each init segment as it is read (the codec).
 
         """
-        self._binary = binary
+        super().__init__(binary, url)
         self._url = url
         self._extra_input_args = dict(extra_input_args or {})
         self._on_init = on_init
-        self._process = FfmpegProcess(binary, url)
-        self._started = False
-
-    @property
-    def pid(self) -> int | None:
-        """The ffmpeg process id once started."""
-        return self._process.pid
 
     def command(self) -> list[str]:
         """The ffmpeg command line this source runs."""
@@ -108,10 +100,7 @@ class RemuxSource(Source[MediaSegment]):
             RuntimeError: called a second time; a source is one connection.
 
         """
-        if self._started:
-            raise RuntimeError("a source is used for one connection only")
-        self._started = True
-        process = self._process
+        process = self._once()
         try:
             await process.start(self.command())
             parser = FragmentedMp4Parser()
@@ -136,12 +125,8 @@ class RemuxSource(Source[MediaSegment]):
         finally:
             await self.aclose()
 
-    async def aclose(self) -> None:
-        """Stop ffmpeg and reap it. Idempotent."""
-        await self._process.aclose()
 
-
-class DecoderSource(FrameSource):
+class DecoderSource(OneFfmpeg, FrameSource):
     """JPEGs decoded from a camera's fragments, by a second ffmpeg fed on stdin."""
 
     def __init__(
@@ -155,7 +140,7 @@ class DecoderSource(FrameSource):
         masks: Sequence[Mask] = (),
     ) -> None:
         """Decode what `fragments` carries; the rest as `FfmpegSource`."""
-        self._binary = binary
+        super().__init__(binary, "pipe:0")
         self._fragments = fragments
         self._output = jpeg_output(
             ffmpeg.input("pipe:0", **DECODER_INPUT).video,
@@ -164,13 +149,6 @@ class DecoderSource(FrameSource):
             quality=quality,
             masks=masks,
         )
-        self._process = FfmpegProcess(binary, "pipe:0")
-        self._started = False
-
-    @property
-    def pid(self) -> int | None:
-        """The decoder's process id once started."""
-        return self._process.pid
 
     def command(self) -> list[str]:
         """The decoder's command line."""
@@ -186,10 +164,7 @@ class DecoderSource(FrameSource):
             RuntimeError: called a second time.
 
         """
-        if self._started:
-            raise RuntimeError("a source is used for one connection only")
-        self._started = True
-        process = self._process
+        process = self._once()
         subscription = self._fragments.subscribe()
         feeder: asyncio.Task[None] | None = None
         try:
@@ -198,14 +173,8 @@ class DecoderSource(FrameSource):
                 self._feed(subscription, process.stdin),
                 name=f"decoder feed pid {process.pid}",
             )
-            parser = MultipartJpegParser()
-            while chunk := await process.read():
-                try:
-                    jpegs = parser.feed(chunk)
-                except ValueError as err:
-                    raise SourceError(f"unreadable ffmpeg output: {err}") from err
-                for jpeg in jpegs:
-                    yield jpeg
+            async for jpeg in jpegs_from(process):
+                yield jpeg
             if feeder.done() and (failure := feeder.exception()) is not None:
                 raise SourceError(f"decoder feed ended: {failure}") from failure
             raise await process.exit_error()
@@ -216,10 +185,6 @@ class DecoderSource(FrameSource):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await feeder
             await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop the decoder and reap it. Idempotent."""
-        await self._process.aclose()
 
     @staticmethod
     async def _feed(

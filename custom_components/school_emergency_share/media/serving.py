@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Required, TypedDict
 
 from .hub import StreamClosed
 
@@ -33,6 +33,14 @@ class StreamEnd(Exception):  # noqa: N818 - an ending, not an error
         """End with `reason`."""
         super().__init__(reason)
         self.reason = reason
+
+
+class ServeOptions(TypedDict, total=False):
+    """How `serve` treats a viewer, for the formats that wrap it."""
+
+    allowed: Required[Callable[[], bool]]
+    write_timeout: float
+    idle_check: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 import ffmpeg
 
-from .ffmpeg import GLOBAL_ARGS, FfmpegProcess, SourceError, input_args
+from .ffmpeg import GLOBAL_ARGS, FfmpegProcess, OneFfmpeg, SourceError, input_args
 from .frames import MultipartJpegParser
 from .hub import FrameSource
 from .masking import ffmpeg_masked
@@ -70,7 +70,24 @@ def jpeg_output(
     )
 
 
-class FfmpegSource(FrameSource):
+async def jpegs_from(process: FfmpegProcess) -> AsyncIterator[bytes]:
+    """The JPEGs of an ffmpeg writing `jpeg_output`, until its stdout ends.
+
+    Raises:
+        SourceError: what it wrote is not the multipart it was asked for.
+
+    """
+    parser = MultipartJpegParser()
+    while chunk := await process.read():
+        try:
+            jpegs = parser.feed(chunk)
+        except ValueError as err:
+            raise SourceError(f"unreadable ffmpeg output: {err}") from err
+        for jpeg in jpegs:
+            yield jpeg
+
+
+class FfmpegSource(OneFfmpeg, FrameSource):
     """One ffmpeg process reading a camera and writing viewer-sized JPEGs.
 
     ffmpeg decodes whatever the camera sends (RTSP/H.264, HTTP MJPEG, HLS…),
@@ -104,20 +121,13 @@ class FfmpegSource(FrameSource):
         """
         if fps <= 0 or max_width < 2 or not 2 <= quality <= 31:  # noqa: PLR2004
             raise ValueError("fps > 0, max_width >= 2, quality 2-31")
-        self._binary = binary
+        super().__init__(binary, url)
         self._url = url
         self._fps = fps
         self._max_width = max_width
         self._quality = quality
         self._masks = tuple(masks)
         self._extra_input_args = dict(extra_input_args or {})
-        self._process = FfmpegProcess(binary, url)
-        self._started = False
-
-    @property
-    def pid(self) -> int | None:
-        """The ffmpeg process id once started."""
-        return self._process.pid
 
     @property
     def process(self) -> FfmpegProcess:
@@ -153,27 +163,14 @@ class FfmpegSource(FrameSource):
             RuntimeError: called a second time; a source is one connection.
 
         """
-        if self._started:
-            raise RuntimeError("a source is used for one connection only")
-        self._started = True
-        process = self._process
+        process = self._once()
         try:
             await process.start(self.command())
-            parser = MultipartJpegParser()
-            while chunk := await process.read():
-                try:
-                    jpegs = parser.feed(chunk)
-                except ValueError as err:
-                    raise SourceError(f"unreadable ffmpeg output: {err}") from err
-                for jpeg in jpegs:
-                    yield jpeg
+            async for jpeg in jpegs_from(process):
+                yield jpeg
             raise await process.exit_error()
         finally:
             await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop ffmpeg (SIGTERM, then SIGKILL) and reap it. Idempotent."""
-        await self._process.aclose()
 
 
 class PollingSource(FrameSource):
