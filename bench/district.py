@@ -29,13 +29,14 @@ import json
 import math
 import os
 from pathlib import Path
+import re
 import statistics
 import sys
 import time
 from typing import Any, Final
 
 import aiohttp
-from playwright.async_api import ViewportSize
+from playwright.async_api import Page, ViewportSize
 
 from testbed.cameras import Picture
 from testbed.cameras.standalone import CameraProcess
@@ -51,6 +52,8 @@ AREAS: Final = 100
 WATCHED: Final = 3
 JSON_SAMPLES: Final = 50
 PHONE: Final[ViewportSize] = {"width": 390, "height": 844}
+SEARCHED: Final = "School 7 camera 13"
+"""A camera the officer looks for by name."""
 PAGE_WATCH: Final = 12.0
 """Seconds the page is watched after it is active."""
 MIB: Final = 1024 * 1024
@@ -346,11 +349,18 @@ class District:
                     'body[data-state="active"]', timeout=60_000
                 )
                 found["active_s"] = time.monotonic() - begun
-                await page.wait_for_selector('.tile[data-state="live"]', timeout=60_000)
-                found["first_live_s"] = time.monotonic() - begun
-                await asyncio.sleep(PAGE_WATCH)
-                found["tiles"] = await page.locator(".tile").count()
                 found["floors"] = await page.locator(".floor").count()
+                found["floors_folded"] = await page.locator(
+                    ".floor:not([open])"
+                ).count()
+                found["tiles"] = await page.locator(".tile").count()
+                found["search_shown"] = await page.locator("#search").is_visible()
+                # Folded floors stream nothing; the officer opens the first.
+                opened = time.monotonic()
+                await page.locator(".floor > summary").first.click()
+                await page.wait_for_selector('.tile[data-state="live"]', timeout=60_000)
+                found["first_live_s"] = time.monotonic() - opened
+                await asyncio.sleep(PAGE_WATCH)
                 found["streams_open"] = int(
                     await page.get_attribute("body", "data-streams") or 0
                 )
@@ -358,9 +368,7 @@ class District:
                 found["live_tiles"] = await page.locator(
                     '.tile[data-state="live"]'
                 ).count()
-                found["page_height_px"] = await page.evaluate(
-                    "document.documentElement.scrollHeight"
-                )
+                await _search(page, found)
                 cdp = await context.new_cdp_session(page)
                 await cdp.send("Performance.enable")
                 metrics = {
@@ -369,24 +377,46 @@ class District:
                 }
                 found["dom_nodes"] = int(metrics.get("Nodes", 0))
                 found["js_heap_mib"] = metrics.get("JSHeapUsedSize", 0) / MIB
-                # Scroll through every floor, a screen a second, as an officer
-                # looking for a camera would.
-                asked_before = len(streams)
-                most = 0
-                height = found["page_height_px"]
-                for y in range(0, int(height), PHONE["height"]):
-                    await page.evaluate(f"window.scrollTo(0, {y})")
-                    await asyncio.sleep(0.25)
-                    most = max(
-                        most, int(await page.get_attribute("body", "data-streams") or 0)
-                    )
-                found["scroll_screens"] = math.ceil(height / PHONE["height"])
-                found["scroll_streams_asked"] = len(streams) - asked_before
-                found["scroll_most_open"] = most
+                await _scroll(page, streams, found)
                 await context.close()
             finally:
                 await browser.close()
         self.results.page = found
+
+
+async def _search(page: Page, found: dict[str, Any]) -> None:
+    """Looking for one camera by name: its floor opens, it plays."""
+    wanted = SEARCHED
+    searched = time.monotonic()
+    await page.fill("#search", wanted)
+    await page.locator(
+        '.tile[data-state="live"]',
+        has=page.locator(".name", has_text=re.compile(f"^{wanted}$")),
+    ).wait_for(timeout=60_000)
+    found["search_live_s"] = time.monotonic() - searched
+    found["search_matches"] = await page.locator(".tile:not([hidden])").count()
+    await page.fill("#search", "")
+
+
+async def _scroll(
+    page: Page, streams: list[tuple[float, str]], found: dict[str, Any]
+) -> None:
+    """Every floor opened, then scrolled through a screen at a time."""
+    for summary in await page.locator(".floor:not([open]) > summary").all():
+        await summary.click()
+    found["page_height_px"] = await page.evaluate(
+        "document.documentElement.scrollHeight"
+    )
+    asked_before = len(streams)
+    most = 0
+    height = found["page_height_px"]
+    for y in range(0, int(height), PHONE["height"]):
+        await page.evaluate(f"window.scrollTo(0, {y})")
+        await asyncio.sleep(0.25)
+        most = max(most, int(await page.get_attribute("body", "data-streams") or 0))
+    found["scroll_screens"] = math.ceil(height / PHONE["height"])
+    found["scroll_streams_asked"] = len(streams) - asked_before
+    found["scroll_most_open"] = most
 
 
 def _defaults(form: dict[str, Any]) -> dict[str, Any]:
@@ -452,19 +482,25 @@ def report(results: DistrictResults) -> str:
         ),
         (
             f"  viewer page, Chromium at {PHONE['width']}x{PHONE['height']}: active"
-            f" after {page.get('active_s', math.nan):.2f} s, first tile live after"
-            f" {page.get('first_live_s', math.nan):.2f} s; {page.get('tiles')} tiles"
-            f" on {page.get('floors')} floors, {page.get('page_height_px')} px tall"
-            f" ({page.get('scroll_screens')} screens)"
+            f" after {page.get('active_s', math.nan):.2f} s with {page.get('tiles')}"
+            f" tiles on {page.get('floors')} floors, {page.get('floors_folded')} of"
+            f" them folded, search {'shown' if page.get('search_shown') else 'MISSING'}"
         ),
         (
-            f"    after {PAGE_WATCH:g} s: {page.get('streams_open')} streams open,"
+            f"    first floor opened: a tile live after"
+            f" {page.get('first_live_s', math.nan):.2f} s; {PAGE_WATCH:g} s later"
+            f" {page.get('streams_open')} streams open,"
             f" {page.get('streams_asked')} asked for, {page.get('live_tiles')} tiles"
             f" live; {page.get('dom_nodes')} DOM nodes, JS heap"
             f" {page.get('js_heap_mib', math.nan):.1f} MiB"
         ),
         (
-            "    scrolling through every floor, a screen per 0.25 s:"
+            f"    search for '{SEARCHED}': {page.get('search_matches')} tiles shown,"
+            f" that camera live after {page.get('search_live_s', math.nan):.2f} s"
+        ),
+        (
+            f"    every floor open, {page.get('page_height_px')} px"
+            f" ({page.get('scroll_screens')} screens), scrolled a screen per 0.25 s:"
             f" {page.get('scroll_streams_asked')} streams asked for, at most"
             f" {page.get('scroll_most_open')} open at once"
         ),

@@ -426,6 +426,9 @@ class Bench:
                 self.say(f"{scenario}: {n} viewers by {path}")
                 try:
                     if path == CORE_HLS:
+                        # Home Assistant's stream worker opens the camera
+                        # once the paths before have let go of it.
+                        await self.wait_camera_idle(scenario)
                         await self.start_hls()
                     result = await self.load(scenario, path, n)
                 except (ViewerError, SetupError, aiohttp.ClientError, OSError) as err:

@@ -27,9 +27,19 @@ if TYPE_CHECKING:
     from .gate import ViewerGate
 
 VIEWER_DIR: Final = Path(__file__).parent.parent / "viewer"
+# The page's script modules; index.html preloads them all (one round trip).
+VIEWER_MODULES: Final = (
+    "viewer",
+    "tile",
+    "player",
+    "wire",
+    "words",
+    "grouping",
+    "asking",
+    "fullscreen",
+)
 STATIC_FILES: Final = {
-    "viewer.js": "text/javascript; charset=utf-8",
-    "player.js": "text/javascript; charset=utf-8",
+    **{f"{module}.js": "text/javascript; charset=utf-8" for module in VIEWER_MODULES},
     "viewer.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
     "icon-192.png": "image/png",
