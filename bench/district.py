@@ -169,10 +169,16 @@ class District:
             )["area_id"]
             for a in range(AREAS)
         ]
+        # Each camera is its device's one entity, named by the device: Home
+        # Assistant places such an entity through its device.
+        devices = {
+            item["entity_id"]: item["device_id"]
+            for item in await client.ws("config/entity_registry/list")
+        }
         for index, entity in enumerate(self.names):
             await client.ws(
-                "config/entity_registry/update",
-                entity_id=entity,
+                "config/device_registry/update",
+                device_id=devices[entity],
                 area_id=areas[index * AREAS // CAMERAS],
             )
 
@@ -402,8 +408,9 @@ async def _scroll(
     page: Page, streams: list[tuple[float, str]], found: dict[str, Any]
 ) -> None:
     """Every floor opened, then scrolled through a screen at a time."""
-    for summary in await page.locator(".floor:not([open]) > summary").all():
-        await summary.click()
+    folded = page.locator(".floor:not([open]) > summary")
+    while await folded.count():
+        await folded.first.click()
     found["page_height_px"] = await page.evaluate(
         "document.documentElement.scrollHeight"
     )
