@@ -446,6 +446,33 @@ async def test_mp4_and_mjpeg_viewers_of_one_camera_cost_one_connection(
     await _no_ffmpeg_left()
 
 
+async def test_an_mp4_viewer_joining_a_watched_camera_starts_without_waiting(
+    setup: tuple[MockConfigEntry, Client],
+    h264_camera: H264HttpCamera,
+    hass: HomeAssistant,
+) -> None:
+    """A second viewer starts at the last keyframe already read, not the next.
+
+    The camera is paused (SIGSTOP) before the second viewer asks: whatever it
+    gets can only be what the hub kept.
+    """
+    entry, client = setup
+    _link_id, path = await async_link(hass, entry)
+    first = await client.get(f"{path}/mp4/{HALL}")
+    await read_mp4(first, 15)
+    [camera] = [p for p in h264_camera.processes if p.returncode is None]
+    camera.send_signal(signal.SIGSTOP)
+    try:
+        second = await client.get(f"{path}/mp4/{HALL}")
+        init, fragments, _ = await read_mp4(second, 1, timeout=5)
+        assert init.h264
+        assert fragments[0].keyframe
+    finally:
+        camera.send_signal(signal.SIGCONT)
+    first.close()
+    second.close()
+
+
 @pytest.mark.parametrize("end", ["revoke", "deactivate"])
 async def test_an_mp4_stream_ends_when_access_ends(
     setup: tuple[MockConfigEntry, Client], hass: HomeAssistant, end: str

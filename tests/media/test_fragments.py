@@ -160,3 +160,39 @@ async def test_closing_every_viewer_wakes_them_with_the_reason() -> None:
         with pytest.raises(StreamClosed, match="masked"):
             await task
     await hub.stop()
+
+
+@virtual_time
+async def test_a_viewer_joining_a_read_camera_starts_at_its_last_keyframe() -> None:
+    """No wait for the next keyframe: the fragments since the last one, at once."""
+    camera = FakeH264Camera(fps=10, gop=10)
+    hub = FragmentHub("hall", camera.factory, depth=4)
+    first = hub.subscribe()
+    seen = await take(first, 15)  # the camera is read; mid-way through a GOP
+    joined = hub.subscribe()
+    assert isinstance(joined, FragmentSubscription)
+    backlog = joined.queued
+    assert backlog == 5, backlog  # more than `depth`: the joining run is allowed
+    run = await take(joined, backlog)
+    assert run[0].keyframe
+    assert run[-1].seq == seen[-1].seq
+    assert [f.seq for f in run] == list(range(run[0].seq, run[0].seq + backlog))
+    # Then on with the camera, nothing dropped.
+    [following] = await take(joined, 1)
+    assert following.seq == run[-1].seq + 1
+    assert joined.frames_skipped == 0
+    await hub.stop()
+
+
+@virtual_time
+async def test_a_camera_that_went_offline_leaves_no_old_keyframe_to_join() -> None:
+    camera = FakeH264Camera(fps=10, gop=10)
+    hub = FragmentHub("hall", camera.factory, backoff_initial=5)
+    await take(hub.subscribe(), 5)
+    camera.alive = False
+    while hub.status is not CameraStatus.OFFLINE:
+        await asyncio.sleep(0.1)
+    late = hub.subscribe()
+    assert isinstance(late, FragmentSubscription)
+    assert late.queued == 0  # it waits for what the camera sends next
+    await hub.stop()

@@ -240,6 +240,9 @@ class Hub[R, T]:
     def _welcome(self, sub: Subscription[T]) -> None:
         """Give a joining subscriber what it may start with (nothing here)."""
 
+    def _published(self, item: T) -> None:
+        """Note an item just made, before subscribers get it (nothing here)."""
+
     # ----------------------------------------------------------- shared
 
     @property
@@ -453,6 +456,7 @@ class Hub[R, T]:
         self.last_item_at = self._clock()
         item = self._item(raw, self.last_item_at, self._seq)
         self._latest = item
+        self._published(item)
         self._set_status(CameraStatus.LIVE)
         for sub in self._subs:
             sub.offer(item)
