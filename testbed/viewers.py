@@ -244,6 +244,10 @@ class Mp4Viewer(Viewer):
             stats.sampled(now, float(stamp.age_ms(sent)))
 
 
+HLS_START_WAIT: Final = 20.0
+"""Seconds an HLS viewer asks again for a master playlist answered 404."""
+
+
 class HlsViewer:
     """One player of Home Assistant's (low-latency) HLS for a camera.
 
@@ -277,12 +281,28 @@ class HlsViewer:
         self.stats.received.append((time.monotonic(), len(body)))
         return body
 
+    async def _master(self) -> bytes:
+        """The master playlist, asked again while the stream starts.
+
+        Home Assistant answers 404 until its stream worker has a segment (or
+        when the worker stopped); its frontend's player asks again, so does
+        this one, for up to `HLS_START_WAIT` seconds.
+        """
+        deadline = time.monotonic() + HLS_START_WAIT
+        while True:
+            try:
+                return await self._get(self.url)
+            except ViewerError:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
+
     async def run(self) -> ViewerStats:
         """Play until cancelled or the stream fails."""
         stats = self.stats
         stats.opened_at = time.monotonic()
         try:
-            master = (await self._get(self.url)).decode()
+            master = (await self._master()).decode()
             stats.status = 200
             stats.responded_at = time.monotonic()
             media = next(
