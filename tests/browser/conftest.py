@@ -13,7 +13,6 @@ from pathlib import Path
 import subprocess
 
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from playwright.async_api import (
     Browser,
     ConsoleMessage,
@@ -23,10 +22,8 @@ from playwright.async_api import (
 )
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.school_emergency_share import camera_streams
-from custom_components.school_emergency_share.const import DOMAIN
 from tests.ha import common
 from tests.ha.common import (
     ENTRANCE,
@@ -42,6 +39,7 @@ from tests.ha.common import (
 from tests.ha.viewing import Client
 from tests.support.in_hass import (  # noqa: F401 - fixtures
     auto_enable_custom_integrations,
+    client,
     config_dir,
 )
 
@@ -119,19 +117,10 @@ async def cameras(
 
 
 @pytest.fixture
-async def client(
+async def entry(
     hass: HomeAssistant,
-    cameras: dict[str, StillCamera],
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Client:
-    """The test server on 127.0.0.1; routes are registered before it starts."""
-    assert await async_setup_component(hass, DOMAIN, {})
-    client: Client = await hass_client_no_auth()
-    return client
-
-
-@pytest.fixture
-async def entry(hass: HomeAssistant, client: Client) -> AsyncGenerator[MockConfigEntry]:
+    client: Client,  # noqa: F811 - the shared fixture, imported above
+) -> AsyncGenerator[MockConfigEntry]:
     """An agreement over four cameras on two floors and one with no area."""
     entry = await async_setup_agreement(
         hass, cameras=[ENTRANCE, GYM, LIBRARY, HALLWAY, OUTSIDE]
@@ -152,7 +141,9 @@ async def active(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry
 
 
 @pytest.fixture
-async def browser(client: Client) -> AsyncGenerator[Browser]:
+async def browser(
+    client: Client,  # noqa: F811 - the shared fixture, imported above
+) -> AsyncGenerator[Browser]:
     """Debian's Chromium (Playwright's own download does not work here)."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(

@@ -23,10 +23,8 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.school_emergency_share.const import DOMAIN
 from custom_components.school_emergency_share.manager import AgreementManager
@@ -82,20 +80,6 @@ def issue(hass: HomeAssistant, name: str, entry: MockConfigEntry) -> ir.IssueEnt
     found = ir.async_get(hass).async_get_issue(DOMAIN, f"{name}_{entry.entry_id}")
     assert found is not None, name
     return found
-
-
-@pytest.fixture
-async def client(
-    hass: HomeAssistant, cameras: object, hass_client_no_auth: ClientSessionGenerator
-) -> Client:
-    """A browser without a Home Assistant login, as a police viewer has.
-
-    Routes are registered first: older test servers freeze the router once a
-    client exists.
-    """
-    assert await async_setup_component(hass, DOMAIN, {})
-    client: Client = await hass_client_no_auth()
-    return client
 
 
 async def test_a_failing_log_refuses_what_opens_access_and_says_so(

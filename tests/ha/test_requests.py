@@ -17,14 +17,12 @@ from aiohttp import ClientResponse
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
     async_mock_service,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.school_emergency_share.const import DOMAIN
 
@@ -32,7 +30,6 @@ from .common import (
     GYM,
     OPERATOR_ID,
     TEACHER_ID,
-    StillCamera,
     async_call,
     async_settle,
     async_setup_agreement,
@@ -44,18 +41,6 @@ from .common import (
 from .viewing import Client, async_link, get
 
 REQUEST = {"reason": "Report of a weapon near the gym", "officer": "Unit 12 Diaz"}
-
-
-@pytest.fixture
-async def client(
-    hass: HomeAssistant,
-    cameras: dict[str, StillCamera],
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Client:
-    """A browser without a Home Assistant login (routes registered first)."""
-    assert await async_setup_component(hass, DOMAIN, {})
-    client: Client = await hass_client_no_auth()
-    return client
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.school_emergency_share.const import DOMAIN, URL_PREFIX
+from custom_components.school_emergency_share.const import URL_PREFIX
 
 from .common import (
     ENTRANCE,
@@ -45,22 +44,6 @@ def assert_secure(response: Any) -> None:
     """Every viewer response carries the security headers."""
     for header, value in SECURITY.items():
         assert response.headers.get(header) == value, (header, response.status)
-
-
-@pytest.fixture
-async def client(
-    hass: HomeAssistant,
-    cameras: dict[str, StillCamera],
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Client:
-    """An HTTP client with no Home Assistant login, like a police phone.
-
-    Everything that registers routes is set up first: older Home Assistant
-    test servers freeze the router once a client exists.
-    """
-    assert await async_setup_component(hass, DOMAIN, {})
-    client: Client = await hass_client_no_auth()
-    return client
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from aiohttp import ClientResponse
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.school_emergency_share.const import DOMAIN, URL_PREFIX
+from custom_components.school_emergency_share.const import URL_PREFIX
 
 from .common import (
     GYM,
@@ -30,18 +29,6 @@ from .common import (
     events_named,
 )
 from .viewing import Client, async_link, get, read_parts
-
-
-@pytest.fixture
-async def client(
-    hass: HomeAssistant,
-    cameras: dict[str, StillCamera],
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Client:
-    """A browser without a Home Assistant login (routes registered first)."""
-    assert await async_setup_component(hass, DOMAIN, {})
-    client: Client = await hass_client_no_auth()
-    return client
 
 
 async def test_one_viewer_may_hold_a_few_streams_not_any_number(
@@ -170,15 +157,8 @@ async def behind_proxy(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture
-async def proxied_client(
-    hass: HomeAssistant,
-    behind_proxy: None,
-    cameras: dict[str, StillCamera],
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Client:
-    """A client whose proxy names each client address."""
-    assert await async_setup_component(hass, DOMAIN, {})
-    client: Client = await hass_client_no_auth()
+async def proxied_client(behind_proxy: None, client: Client) -> Client:
+    """A client whose proxy names each client address (the proxy set up first)."""
     return client
 
 
