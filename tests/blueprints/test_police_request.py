@@ -74,18 +74,23 @@ async def test_the_phone_shows_who_asks_why_with_approve_and_deny(
     assert actions == [APPROVE, DENY]
 
 
+async def _tap(hass: HomeAssistant, action: str, user_id: str) -> None:
+    """What the companion app fires when `user_id` taps `action` on the phone."""
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": action},
+        context=Context(user_id=user_id),
+    )
+    await async_settle(hass)
+
+
 async def test_a_named_persons_approve_starts_sharing_as_theirs(
     hass: HomeAssistant, cameras: object
 ) -> None:
     """The audit log names who tapped."""
     entry, _phone = await _asked(hass)
 
-    hass.bus.async_fire(
-        "mobile_app_notification_action",
-        {"action": APPROVE},
-        context=Context(user_id=OPERATOR_ID),
-    )
-    await async_settle(hass)
+    await _tap(hass, APPROVE, OPERATOR_ID)
 
     assert state_value(hass, entry, "emergency_sharing") == "on"
     (approved,) = events_named(entry, "request_approved")
@@ -99,12 +104,7 @@ async def test_a_tap_from_someone_the_agreement_does_not_name_is_refused(
     """A teacher's phone cannot approve; the request still waits."""
     entry, _phone = await _asked(hass)
 
-    hass.bus.async_fire(
-        "mobile_app_notification_action",
-        {"action": APPROVE},
-        context=Context(user_id=TEACHER_ID),
-    )
-    await async_settle(hass)
+    await _tap(hass, APPROVE, TEACHER_ID)
 
     assert state_value(hass, entry, "emergency_sharing") == "off"
     assert state_value(hass, entry, "police_request") == "pending"
@@ -119,11 +119,6 @@ async def test_deny_from_the_phone_answers_the_request(
     """The officer's page learns it was denied."""
     entry, _phone = await _asked(hass)
 
-    hass.bus.async_fire(
-        "mobile_app_notification_action",
-        {"action": DENY},
-        context=Context(user_id=OPERATOR_ID),
-    )
-    await async_settle(hass)
+    await _tap(hass, DENY, OPERATOR_ID)
 
     assert state_value(hass, entry, "police_request") == "denied"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 import functools
 import json
@@ -108,9 +109,10 @@ class StillCamera(Camera):
         return jpeg(FRAME_COLORS[self.images_served % len(FRAME_COLORS)])
 
 
-async def async_setup_cameras(hass: HomeAssistant) -> dict[str, StillCamera]:
-    """The test school's cameras, placed in areas on floors."""
-    cameras = {name: StillCamera(name) for name in [*CAMERAS, "Parking lot"]}
+async def async_setup_camera_platform(
+    hass: HomeAssistant, platform: str, cameras: Sequence[Camera]
+) -> None:
+    """`cameras` as the entities of a camera platform `platform`, set up."""
 
     async def setup_platform(
         hass: HomeAssistant,
@@ -118,13 +120,21 @@ async def async_setup_cameras(hass: HomeAssistant) -> dict[str, StillCamera]:
         async_add_entities: AddEntitiesCallback,
         discovery_info: dict[str, Any] | None = None,
     ) -> None:
-        async_add_entities(list(cameras.values()))
+        async_add_entities(list(cameras))
 
     mock_platform(
-        hass, "test.camera", MockPlatform(async_setup_platform=setup_platform)
+        hass, f"{platform}.camera", MockPlatform(async_setup_platform=setup_platform)
     )
-    assert await async_setup_component(hass, "camera", {"camera": {"platform": "test"}})
+    assert await async_setup_component(
+        hass, "camera", {"camera": [{"platform": platform}]}
+    )
     await hass.async_block_till_done()
+
+
+async def async_setup_cameras(hass: HomeAssistant) -> dict[str, StillCamera]:
+    """The test school's cameras, placed in areas on floors."""
+    cameras = {name: StillCamera(name) for name in [*CAMERAS, "Parking lot"]}
+    await async_setup_camera_platform(hass, "test", list(cameras.values()))
     floors, areas, entities = fr.async_get(hass), ar.async_get(hass), er.async_get(hass)
     for name, (area_name, floor_name, level) in CAMERAS.items():
         floor = floors.async_get_floor_by_name(floor_name) or floors.async_create(

@@ -17,13 +17,10 @@ from typing import Any
 
 from homeassistant.components.camera import Camera, CameraEntityFeature
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockPlatform,
-    mock_platform,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -44,7 +41,12 @@ from tests.media.scenes import (
     scene,
 )
 
-from .common import async_call, async_setup_agreement, events_named
+from .common import (
+    async_call,
+    async_setup_agreement,
+    async_setup_camera_platform,
+    events_named,
+)
 from .test_streaming import read_mp4
 from .viewing import Client, async_link, read_parts, wait_closed
 
@@ -109,21 +111,7 @@ async def site(
             SceneCamera("Hall", hall.stream_url, video=True),
         ]
 
-        async def setup_platform(
-            hass: HomeAssistant,
-            config: dict[str, Any],
-            async_add_entities: AddEntitiesCallback,
-            discovery_info: dict[str, Any] | None = None,
-        ) -> None:
-            async_add_entities(cameras)
-
-        mock_platform(
-            hass, "scenes.camera", MockPlatform(async_setup_platform=setup_platform)
-        )
-        assert await async_setup_component(
-            hass, "camera", {"camera": [{"platform": "scenes"}]}
-        )
-        await hass.async_block_till_done()
+        await async_setup_camera_platform(hass, "scenes", cameras)
         assert await async_setup_component(hass, DOMAIN, {})
         client = await hass_client_no_auth()
         masks: dict[str, tuple[Mask, ...]] = {

@@ -12,19 +12,15 @@ from aiohttp import ClientResponse, MultipartReader, web
 from aiohttp.test_utils import TestClient
 from homeassistant.components.camera import Camera, CameraEntityFeature
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockPlatform,
-    mock_platform,
 )
 from yarl import URL
 
 from custom_components.school_emergency_share.const import URL_PREFIX
 from testbed import procfs
 
-from .common import async_call
+from .common import async_call, async_setup_camera_platform
 
 type Client = TestClient[web.Request, web.Application]
 
@@ -66,21 +62,7 @@ async def async_setup_stream_cameras(
         name: StreamCamera(name, url, options.get(name)) for name, url in urls.items()
     }
 
-    async def setup_platform(
-        hass: HomeAssistant,
-        config: dict[str, Any],
-        async_add_entities: AddEntitiesCallback,
-        discovery_info: dict[str, Any] | None = None,
-    ) -> None:
-        async_add_entities(list(cameras.values()))
-
-    mock_platform(
-        hass, "streamtest.camera", MockPlatform(async_setup_platform=setup_platform)
-    )
-    assert await async_setup_component(
-        hass, "camera", {"camera": [{"platform": "streamtest"}]}
-    )
-    await hass.async_block_till_done()
+    await async_setup_camera_platform(hass, "streamtest", list(cameras.values()))
     return cameras
 
 
