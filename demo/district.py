@@ -379,6 +379,15 @@ async def ensure_agreement(
     valid_from, valid_until = agreement_dates(timezone)
     shared = [camera_entities[c.name] for c in CAMERAS if not c.private]
     private = [camera_entities[c.name] for c in CAMERAS if c.private]
+    rules = {
+        "allowed_users": [admin_user_id],
+        "max_session_minutes": 60,
+        "max_extension_minutes": 60,
+        "max_viewers": 10,
+        "notify_targets": notify_targets,
+        "retention_days": 365,
+        "failure_limit": 20,
+    }
     entry = await client.flow(
         DOMAIN,
         [
@@ -389,15 +398,7 @@ async def ensure_agreement(
                 "valid_until": valid_until,
             },
             {"cameras": shared, "private_cameras": private},
-            {
-                "allowed_users": [admin_user_id],
-                "max_session_minutes": 60,
-                "max_extension_minutes": 60,
-                "max_viewers": 10,
-                "notify_targets": notify_targets,
-                "retention_days": 365,
-                "failure_limit": 20,
-            },
+            rules,
         ],
     )
     entry_id = str(entry["entry_id"])
@@ -406,16 +407,7 @@ async def ensure_agreement(
         [
             {"valid_from": valid_from, "valid_until": valid_until},
             {"cameras": shared, "private_cameras": private},
-            {
-                "allowed_users": [admin_user_id],
-                "max_session_minutes": 60,
-                "max_extension_minutes": 60,
-                "max_viewers": 10,
-                "notify_targets": notify_targets,
-                "retention_days": 365,
-                "failure_limit": 20,
-                "max_streams_per_viewer": 8,
-            },
+            {**rules, "max_streams_per_viewer": 8},
             {"masks": {camera_entities[MASKED_CAMERA]: [NURSE_WINDOW]}},
         ],
     )

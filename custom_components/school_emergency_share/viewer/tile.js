@@ -5,7 +5,7 @@
 import { Player } from "./player.js";
 import { formatAge, SERVER_PROBLEMS, setText } from "./words.js";
 
-export const STALE_AFTER_MS = 3000; // older than this is not live, whatever the cause
+const STALE_AFTER_MS = 3000; // older than this is not live, whatever the cause
 
 // -------------------------------------------------------------- server clock
 // Capture times come from the server's clock, so ages are measured on it too.
